@@ -1,0 +1,63 @@
+# The README's commands. `make run` and `make test` work on a fresh machine with Python 3.11.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+DEV_ENV := DEBUG=true
+
+.PHONY: run test install install-dev lint format serve worker migrate seeds editor clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+migrate: install
+	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
+	$(DEV_ENV) $(BIN)/python manage.py createcachetable
+
+seeds: migrate
+	$(DEV_ENV) $(BIN)/python manage.py import_seeds
+
+editor: migrate
+	$(DEV_ENV) $(BIN)/python manage.py create_editor
+
+## run: install, migrate, import the seeds, print an editor login, serve with a worker and beat
+run: seeds editor
+	@echo "Serving on http://127.0.0.1:8000  (admin: http://127.0.0.1:8000/admin/)"
+	$(DEV_ENV) $(BIN)/honcho -f Procfile.dev start
+
+## worker: a Celery worker (set CELERY_BROKER_URL=redis://... to use Redis)
+worker: install
+	$(BIN)/celery -A config worker --loglevel=info
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## test: lint, then the whole suite on SQLite and on PostgreSQL
+test: install-dev lint
+	$(BIN)/pytest
+	@if [ "$$CI" = "true" ] || $(BIN)/python scripts/service_up.py postgres "$(PG_TEST_URL)"; then \
+		echo "== PostgreSQL: $(PG_TEST_URL) =="; \
+		DATABASE_URL="$(PG_TEST_URL)" $(BIN)/pytest; \
+	else \
+		echo "== PostgreSQL not reachable at $(PG_TEST_URL): its run is skipped (with CI=true it is required) =="; \
+	fi
+
+clean:
+	rm -rf var/queue var/outbox var/test

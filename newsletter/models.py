@@ -1,0 +1,384 @@
+"""The domain: newsletters, their issues and sections, and who receives them."""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+
+from newsletter.rendering import markdown_to_html
+
+
+class Newsletter(models.Model):
+    class Cadence(models.TextChoices):
+        WEEKLY = "weekly", "Weekly"
+        FORTNIGHTLY = "fortnightly", "Fortnightly"
+        MONTHLY = "monthly", "Monthly"
+        IRREGULAR = "irregular", "Irregular"
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    sender_name = models.CharField(max_length=200, blank=True)
+    sender_email = models.EmailField(blank=True)
+    reply_to = models.EmailField(blank=True)
+    cadence = models.CharField(max_length=20, choices=Cadence.choices, default=Cadence.WEEKLY)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("archive:newsletter", args=[self.slug])
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("archive:tag", args=[self.slug])
+
+    @classmethod
+    def for_names(cls, names):
+        tags = []
+        for name in names:
+            slug = slugify(name.replace("’", "").replace("'", "")) or "tag"
+            tag, _ = cls.objects.get_or_create(slug=slug, defaults={"name": name})
+            tags.append(tag)
+        return tags
+
+
+class IssueQuerySet(models.QuerySet):
+    def published(self):
+        """Issues readers can see in the archive: sent or imported."""
+        return self.filter(status__in=Issue.PUBLISHED_STATUSES)
+
+    def newest_first(self):
+        return self.order_by(models.F("issue_date").desc(nulls_last=True), "-created_at", "-id")
+
+
+class Issue(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SCHEDULED = "scheduled", "Scheduled"
+        SENDING = "sending", "Sending"
+        PAUSED = "paused", "Paused"
+        SENT = "sent", "Sent"
+        IMPORTED = "imported", "Imported"
+
+    class DatePrecision(models.TextChoices):
+        DAY = "day", "Day"
+        MONTH = "month", "Month"
+
+    PUBLISHED_STATUSES = (Status.SENT, Status.IMPORTED)
+    # Allowed status changes; anything else is refused by transition_to().
+    TRANSITIONS = {
+        Status.DRAFT: {Status.SCHEDULED, Status.SENDING},
+        Status.SCHEDULED: {Status.DRAFT, Status.SENDING},
+        Status.SENDING: {Status.PAUSED, Status.SENT},
+        Status.PAUSED: {Status.SENDING},
+        Status.SENT: set(),
+        Status.IMPORTED: set(),
+    }
+
+    newsletter = models.ForeignKey(Newsletter, on_delete=models.PROTECT, related_name="issues")
+    title = models.CharField(max_length=300)
+    slug = models.SlugField(max_length=120)
+    subject = models.CharField("subject line", max_length=200, blank=True)
+    preheader = models.CharField(max_length=200, blank=True)
+    issue_date = models.DateField(null=True, blank=True)
+    date_precision = models.CharField(max_length=5, choices=DatePrecision.choices, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    intro = models.TextField(blank=True, help_text="Markdown.")
+    sign_off = models.TextField(blank=True, help_text="Markdown; only a trailing P.S.")
+    category = models.CharField(max_length=100, blank=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="issues")
+    source_file = models.CharField(max_length=255, blank=True)
+    source_ordinal = models.PositiveIntegerField(null=True, blank=True)
+    source_hash = models.CharField(max_length=64, blank=True)
+    edited_in_admin = models.BooleanField(
+        default=False, help_text="Set when an editor saves the issue; the importer then leaves it alone."
+    )
+    search_text = models.TextField(blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = IssueQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-issue_date", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["newsletter", "slug"], name="issue_slug_unique_per_newsletter"),
+            models.UniqueConstraint(
+                fields=["source_file", "source_ordinal"],
+                condition=Q(source_ordinal__isnull=False),
+                name="issue_source_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(issue_date__isnull=True, date_precision="")
+                | Q(issue_date__isnull=False, date_precision__in=["day", "month"]),
+                name="issue_date_precision_matches_date",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["newsletter", "status", "issue_date"], name="issue_archive_idx"),
+            models.Index(fields=["status"], name="issue_status_idx"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("archive:issue", args=[self.newsletter.slug, self.slug])
+
+    @property
+    def is_published(self):
+        return self.status in self.PUBLISHED_STATUSES
+
+    @property
+    def display_date(self):
+        if not self.issue_date:
+            return ""
+        if self.date_precision == self.DatePrecision.MONTH:
+            return self.issue_date.strftime("%B %Y")
+        return f"{self.issue_date.day} {self.issue_date.strftime('%B %Y')}"
+
+    @property
+    def intro_html(self):
+        return markdown_to_html(self.intro)
+
+    @property
+    def sign_off_html(self):
+        return markdown_to_html(self.sign_off)
+
+    def can_transition_to(self, status):
+        return status in self.TRANSITIONS[self.status]
+
+    def transition_to(self, status):
+        if not self.can_transition_to(status):
+            raise ValidationError(f"An issue cannot go from {self.get_status_display()} to {status}.")
+        self.status = status
+
+    def unique_slug(self, base):
+        base = (slugify(base) or "issue")[:100]
+        slug, n = base, 2
+        siblings = Issue.objects.filter(newsletter_id=self.newsletter_id).exclude(pk=self.pk)
+        while siblings.filter(slug=slug).exists():
+            slug, n = f"{base}-{n}", n + 1
+        return slug
+
+    def copy_as_draft(self):
+        """A new draft with this issue's content; imported issues are never sent themselves."""
+        draft = Issue(
+            newsletter=self.newsletter,
+            title=self.title,
+            subject=self.subject or self.title,
+            preheader=self.preheader,
+            intro=self.intro,
+            sign_off=self.sign_off,
+            category=self.category,
+            status=Issue.Status.DRAFT,
+        )
+        draft.slug = draft.unique_slug(f"{self.title} draft")
+        draft.save()
+        draft.tags.set(self.tags.all())
+        parents = {}
+        for section in self.sections.order_by("parent_id", "position"):
+            old_pk = section.pk
+            links = list(section.links.all())
+            section.pk = None
+            section.issue = draft
+            section.parent = parents.get(section.parent_id)
+            section.save()
+            parents[old_pk] = section
+            for link in links:
+                link.pk = None
+                link.section = section
+                link.save()
+        return draft
+
+    def rebuild_search_text(self):
+        parts = [self.title, self.intro, self.sign_off]
+        for section in self.sections.all():
+            parts += [section.heading, section.body_markdown]
+        self.search_text = "\n".join(p for p in parts if p)
+        Issue.objects.filter(pk=self.pk).update(search_text=self.search_text)
+
+
+class Section(models.Model):
+    class Kind(models.TextChoices):
+        ARTICLE = "article", "Article"
+        EVENT = "event", "Event"
+        DIGEST = "digest", "Digest group"
+        DIGEST_ITEM = "digest_item", "Digest item"
+        COLUMN = "column", "Column"
+        CLOSING = "closing", "Closing (“And lastly…”)"
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="sections")
+    parent = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="items", help_text="The digest group."
+    )
+    position = models.PositiveIntegerField(default=0)
+    heading = models.CharField(max_length=300, blank=True)
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.ARTICLE)
+    body_markdown = models.TextField(blank=True)
+    body_html = models.TextField(blank=True, editable=False)
+    source = models.CharField("source attribution", max_length=300, blank=True)
+    event_date = models.DateField(null=True, blank=True)
+    event_time = models.TimeField(null=True, blank=True)
+    venue = models.CharField(max_length=300, blank=True)
+    fee = models.CharField(max_length=300, blank=True)
+    booking = models.TextField(blank=True, help_text="Markdown.")
+
+    class Meta:
+        ordering = ["position", "id"]
+        indexes = [models.Index(fields=["issue", "parent", "position"], name="section_order_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind="digest_item") | Q(parent__isnull=False),
+                name="digest_item_has_parent",
+            ),
+        ]
+
+    def __str__(self):
+        return self.heading or f"{self.get_kind_display()} {self.position}"
+
+    def save(self, *args, **kwargs):
+        self.body_html = markdown_to_html(self.body_markdown)
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        if self.parent_id:
+            if self.parent.parent_id:
+                raise ValidationError("Sections nest one level only.")
+            if self.parent.kind != self.Kind.DIGEST:
+                raise ValidationError("Only a digest group holds items.")
+
+    @property
+    def anchor(self):
+        return f"s{self.position}-{slugify(self.heading)[:40]}".rstrip("-")
+
+    @property
+    def booking_html(self):
+        return markdown_to_html(self.booking)
+
+    @property
+    def is_event(self):
+        return self.kind == self.Kind.EVENT
+
+
+class Link(models.Model):
+    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="links")
+    position = models.PositiveIntegerField(default=0)
+    url = models.URLField(max_length=1000)
+    title = models.CharField(max_length=300, blank=True)
+    source = models.CharField("source attribution", max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return self.title or self.url
+
+
+class CommentQuerySet(models.QuerySet):
+    def visible(self):
+        return self.filter(hidden=False)
+
+
+class Comment(models.Model):
+    """A reader comment kept with an imported article, apart from its sections."""
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="comments")
+    position = models.PositiveIntegerField(default=0)
+    author = models.CharField(max_length=200, blank=True)
+    posted_on = models.DateField(null=True, blank=True)
+    body_markdown = models.TextField()
+    hidden = models.BooleanField(default=False, help_text="Hidden comments are not shown in the archive.")
+
+    objects = CommentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return f"{self.author or 'Reader'}: {self.body_markdown[:60]}"
+
+    @property
+    def body_html(self):
+        return markdown_to_html(self.body_markdown)
+
+
+class Subscriber(models.Model):
+    email = models.EmailField(max_length=254, unique=True, help_text="Stored normalised (lower case).")
+    name = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["email"]
+
+    def __str__(self):
+        return self.email
+
+    def save(self, *args, **kwargs):
+        self.email = normalise_email(self.email)
+        super().save(*args, **kwargs)
+
+
+def normalise_email(address):
+    """Lower-case the address so 'Ann@X.org' and 'ann@x.org' are one subscriber."""
+    return (address or "").strip().lower()
+
+
+class SubscriptionQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(status=Subscription.Status.ACTIVE)
+
+
+class Subscription(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending confirmation"
+        ACTIVE = "active", "Active"
+        UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+        BOUNCED = "bounced", "Bounced"
+
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="subscriptions")
+    newsletter = models.ForeignKey(Newsletter, on_delete=models.CASCADE, related_name="subscriptions")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SubscriptionQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["subscriber", "newsletter"], name="one_subscription_per_newsletter"),
+        ]
+        indexes = [models.Index(fields=["newsletter", "status"], name="subscription_audience_idx")]
+
+    def __str__(self):
+        return f"{self.subscriber} → {self.newsletter} ({self.status})"
+
+    def activate(self):
+        self.status = self.Status.ACTIVE
+        self.confirmed_at = timezone.now()
+        self.unsubscribed_at = None
+
+    def unsubscribe(self):
+        self.status = self.Status.UNSUBSCRIBED
+        self.unsubscribed_at = timezone.now()

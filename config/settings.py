@@ -179,3 +179,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+CELERY_BEAT_SCHEDULE = {
+    "heartbeat": {"task": "newsletter.tasks.record_heartbeat", "schedule": 60.0},
+}

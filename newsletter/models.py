@@ -9,6 +9,40 @@ from django.utils.text import slugify
 
 from newsletter.rendering import markdown_to_html
 
+# URL paths the site uses beside /<newsletter>/ and /<newsletter>/<issue>/.
+RESERVED_NEWSLETTER_SLUGS = frozenset(
+    {
+        "admin",
+        "api",
+        "search",
+        "tags",
+        "static",
+        "media",
+        "subscribe",
+        "preferences",
+        "unsubscribe",
+        "contribute",
+        "health",
+    }
+)
+RESERVED_ISSUE_SLUGS = frozenset({"feed", "events", "calendar"})
+
+
+def _not_reserved(reserved):
+    def validate(value):
+        if value in reserved:
+            raise ValidationError(f"“{value}” is used by the site's own pages; choose another slug.")
+
+    return validate
+
+
+def validate_newsletter_slug(value):
+    _not_reserved(RESERVED_NEWSLETTER_SLUGS)(value)
+
+
+def validate_issue_slug(value):
+    _not_reserved(RESERVED_ISSUE_SLUGS)(value)
+
 
 class Newsletter(models.Model):
     class Cadence(models.TextChoices):
@@ -18,7 +52,7 @@ class Newsletter(models.Model):
         IRREGULAR = "irregular", "Irregular"
 
     name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True, validators=[validate_newsletter_slug])
     description = models.TextField(blank=True)
     sender_name = models.CharField(max_length=200, blank=True)
     sender_email = models.EmailField(blank=True)
@@ -95,7 +129,7 @@ class Issue(models.Model):
 
     newsletter = models.ForeignKey(Newsletter, on_delete=models.PROTECT, related_name="issues")
     title = models.CharField(max_length=300)
-    slug = models.SlugField(max_length=120)
+    slug = models.SlugField(max_length=120, validators=[validate_issue_slug])
     subject = models.CharField("subject line", max_length=200, blank=True)
     preheader = models.CharField(max_length=200, blank=True)
     issue_date = models.DateField(null=True, blank=True)
@@ -173,6 +207,8 @@ class Issue(models.Model):
 
     def unique_slug(self, base):
         base = (slugify(base) or "issue")[:100]
+        if base in RESERVED_ISSUE_SLUGS:
+            base = f"{base}-issue"
         slug, n = base, 2
         siblings = Issue.objects.filter(newsletter_id=self.newsletter_id).exclude(pk=self.pk)
         while siblings.filter(slug=slug).exists():
@@ -195,7 +231,8 @@ class Issue(models.Model):
         draft.save()
         draft.tags.set(self.tags.all())
         parents = {}
-        for section in self.sections.order_by("parent_id", "position"):
+        # Digests before their items, so each item finds its copied parent.
+        for section in self.sections.order_by(models.F("parent_id").asc(nulls_first=True), "position"):
             old_pk = section.pk
             links = list(section.links.all())
             section.pk = None

@@ -1,0 +1,147 @@
+"""Searching published issues: full-text on PostgreSQL, a plain substring fallback on SQLite.
+
+Both return the same shape: a queryset of published issues, best match first,
+each with a `snippet` attribute (safe HTML: the text is escaped, only <mark>
+is ours) once `add_snippets()` has run over the page being shown.
+"""
+
+import re
+
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
+from django.db import connection
+from django.db.models import Case, F, IntegerField, Q, Value, When
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+
+from newsletter.models import Issue
+
+# Results past this are not worth paging through; ask for a better query instead.
+MAX_RESULTS = 200
+SNIPPET_CHARS = 240
+SEARCH_CONFIG = "english"
+
+# ts_headline works on the raw (untrusted) text, so it marks matches with
+# private-use characters; we escape everything and only then turn them into <mark>.
+_START, _STOP = "\ue000", "\ue001"
+
+# The expression the GIN index in migration 0002 is built on; keep the two in step.
+SEARCH_VECTOR = SearchVector("title", weight="A", config=SEARCH_CONFIG) + SearchVector(
+    "search_text", weight="B", config=SEARCH_CONFIG
+)
+
+
+def search_issues(query):
+    """Published issues matching `query`, best first, at most MAX_RESULTS."""
+    query = (query or "").strip()
+    if not query:
+        return Issue.objects.none()
+    issues = Issue.objects.published().select_related("newsletter")
+    issues = _full_text(issues, query) if connection.vendor == "postgresql" else _substring(issues, query)
+    return issues[:MAX_RESULTS]
+
+
+def add_snippets(issues, query):
+    """Set `issue.snippet` on each issue of a page of results."""
+    terms = _terms(query)
+    for issue in issues:
+        headline = getattr(issue, "headline", None)
+        if headline is not None:
+            issue.snippet = _headline_to_html(headline)
+        else:
+            issue.snippet = snippet(issue.search_text, terms)
+    return issues
+
+
+def _full_text(issues, query):
+    search_query = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
+    return (
+        issues.alias(search=SEARCH_VECTOR)
+        .filter(search=search_query)
+        .annotate(
+            rank=SearchRank(SEARCH_VECTOR, search_query),
+            headline=SearchHeadline(
+                "search_text",
+                search_query,
+                config=SEARCH_CONFIG,
+                start_sel=_START,
+                stop_sel=_STOP,
+                max_words=40,
+                min_words=20,
+                max_fragments=2,
+                fragment_delimiter=" … ",
+            ),
+        )
+        .order_by("-rank", *_newest_first())
+    )
+
+
+def _substring(issues, query):
+    """Every term in the title or text (a "quoted phrase" is one term), no -excluded term."""
+    wanted, unwanted = _parse(query)
+    for term in wanted:
+        issues = issues.filter(Q(title__icontains=term) | Q(search_text__icontains=term))
+    for term in unwanted:
+        issues = issues.exclude(Q(title__icontains=term) | Q(search_text__icontains=term))
+    if not wanted:
+        return issues.none()
+    title_hits = Q()
+    for term in wanted:
+        title_hits |= Q(title__icontains=term)
+    in_title = Case(When(title_hits, then=Value(1)), default=Value(0), output_field=IntegerField())
+    return issues.annotate(in_title=in_title).order_by("-in_title", *_newest_first())
+
+
+def _newest_first():
+    # Ties broken as in IssueQuerySet.newest_first().
+    return (F("issue_date").desc(nulls_last=True), "-created_at", "-id")
+
+
+def _parse(query):
+    """(wanted, unwanted) terms of a websearch-style query, longest first."""
+    wanted, unwanted = set(), set()
+    for minus, phrase, word in re.findall(r'(-?)(?:"([^"]*)"|(\S+))', query or ""):
+        term = " ".join((phrase or word).replace('"', " ").split())
+        if not re.search(r"\w", term) or (not phrase and term.lower() == "or"):
+            continue
+        (unwanted if minus else wanted).add(term)
+    return sorted(wanted, key=len, reverse=True), sorted(unwanted, key=len, reverse=True)
+
+
+def _terms(query):
+    return _parse(query)[0]
+
+
+def _headline_to_html(headline):
+    # Private-use characters in the source text itself must not become markup.
+    text = escape(headline.replace(_START + _STOP, ""))
+    html = re.sub(f"{_START}(.*?){_STOP}", r"<mark>\1</mark>", text, flags=re.S)
+    return mark_safe(html.replace(_START, "").replace(_STOP, ""))  # escaped above
+
+
+def snippet(text, terms, length=SNIPPET_CHARS):
+    """Escaped excerpt of `text` around the first match of any term, matches in <mark>."""
+    text = re.sub(r"\s+", " ", text or "").strip()
+    if not text:
+        return ""
+    pattern = re.compile("|".join(re.escape(t) for t in terms), re.I) if terms else None
+    first = pattern.search(text) if pattern else None
+    start = 0
+    if first:
+        start = max(0, first.start() - length // 3)
+        if start:
+            # Start on a word boundary so the excerpt does not open mid-word.
+            space = text.find(" ", start)
+            start = space + 1 if 0 <= space < first.start() else start
+    end = min(len(text), start + length)
+    if end < len(text):
+        space = text.rfind(" ", start, end)
+        end = space if first is None or space > first.end() else end
+    excerpt = text[start:end]
+    parts = pattern.split(excerpt) if pattern else [excerpt]
+    matches = pattern.findall(excerpt) if pattern else []
+    html = escape(parts[0])
+    for match, part in zip(matches, parts[1:], strict=True):
+        html += f"<mark>{escape(match)}</mark>{escape(part)}"
+    prefix = "… " if start > 0 else ""
+    suffix = " …" if end < len(text) else ""
+    return mark_safe(prefix + html + suffix)  # every piece is escaped

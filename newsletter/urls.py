@@ -1,0 +1,16 @@
+from django.urls import path
+
+from newsletter.feeds import NewsletterFeed
+from newsletter.views import archive
+
+app_name = "archive"
+
+# Fixed paths come first: a newsletter slugged "search" or "tags" would be hidden by them.
+urlpatterns = [
+    path("", archive.home, name="home"),
+    path("search/", archive.search, name="search"),
+    path("tags/<slug:slug>/", archive.tag_detail, name="tag"),
+    path("<slug:slug>/", archive.newsletter_archive, name="newsletter"),
+    path("<slug:slug>/feed/", NewsletterFeed(), name="feed"),
+    path("<slug:newsletter_slug>/<slug:slug>/", archive.issue_detail, name="issue"),
+]

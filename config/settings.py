@@ -116,6 +116,7 @@ if CELERY_BROKER_URL == "filesystem://":
         "data_folder_in": str(QUEUE_DIR),
         "data_folder_out": str(QUEUE_DIR),
         "store_processed": False,
+        "control_folder": str(QUEUE_DIR / "control"),
     }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True

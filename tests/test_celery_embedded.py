@@ -42,7 +42,12 @@ def test_a_real_worker_runs_a_task_sent_through_the_filesystem_broker(worker_env
         queue = str(tmp_path / "queue")
         sender = Celery(
             broker="filesystem://",
-            broker_transport_options={"data_folder_in": queue, "data_folder_out": queue, "store_processed": False},
+            broker_transport_options={
+                "data_folder_in": queue,
+                "data_folder_out": queue,
+                "store_processed": False,
+                "control_folder": f"{queue}/control",
+            },
         )
         sender.send_task("newsletter.tasks.record_heartbeat")
         deadline = time.monotonic() + 60

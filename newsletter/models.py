@@ -1,5 +1,8 @@
 """The domain: newsletters, their issues and sections, and who receives them."""
 
+import hashlib
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -58,6 +61,13 @@ class Newsletter(models.Model):
     sender_email = models.EmailField(blank=True)
     reply_to = models.EmailField(blank=True)
     cadence = models.CharField(max_length=20, choices=Cadence.choices, default=Cadence.WEEKLY)
+    postal_address = models.TextField(blank=True, help_text="Shown in every email's footer.")
+    welcome_message = models.TextField(
+        blank=True, help_text="Markdown, sent when someone confirms; a link to the latest issue follows it."
+    )
+    requires_approval = models.BooleanField(
+        default=False, help_text="A second editor must approve an issue before it can be sent."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -146,6 +156,20 @@ class Issue(models.Model):
         default=False, help_text="Set when an editor saves the issue; the importer then leaves it alone."
     )
     search_text = models.TextField(blank=True, editable=False)
+    # Sending. What was mailed is frozen here; later edits change only the web page.
+    scheduled_for = models.DateTimeField(null=True, blank=True)
+    send_started_at = models.DateTimeField(null=True, blank=True)
+    send_started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    sent_at = models.DateTimeField(null=True, blank=True)
+    sent_subject = models.CharField(max_length=200, blank=True, editable=False)
+    sent_html = models.TextField(blank=True, editable=False)
+    sent_text = models.TextField(blank=True, editable=False)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -168,8 +192,9 @@ class Issue(models.Model):
         ]
         indexes = [
             models.Index(fields=["newsletter", "status", "issue_date"], name="issue_archive_idx"),
-            models.Index(fields=["status"], name="issue_status_idx"),
+            models.Index(fields=["status", "scheduled_for"], name="issue_schedule_idx"),
         ]
+        permissions = [("send_issue", "Can send and schedule issues")]
 
     def __str__(self):
         return self.title
@@ -361,6 +386,9 @@ class Comment(models.Model):
 class Subscriber(models.Model):
     email = models.EmailField(max_length=254, unique=True, help_text="Stored normalised (lower case).")
     name = models.CharField(max_length=200, blank=True)
+    last_confirmation_sent_at = models.DateTimeField(
+        null=True, blank=True, help_text="Confirmation mails to one address are throttled."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -380,6 +408,11 @@ def normalise_email(address):
     return (address or "").strip().lower()
 
 
+def email_hash(address):
+    """The suppression list keeps this, never the address itself."""
+    return hashlib.sha256(normalise_email(address).encode("utf-8")).hexdigest()
+
+
 class SubscriptionQuerySet(models.QuerySet):
     def active(self):
         return self.filter(status=Subscription.Status.ACTIVE)
@@ -392,9 +425,20 @@ class Subscription(models.Model):
         UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
         BOUNCED = "bounced", "Bounced"
 
+    class Method(models.TextChoices):
+        FORM = "form", "Subscribe form"
+        EMBED = "embed", "Embedded form or API"
+        IMPORT = "import", "CSV import"
+        ADMIN = "admin", "Added by an editor"
+
     subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="subscriptions")
     newsletter = models.ForeignKey(Newsletter, on_delete=models.CASCADE, related_name="subscriptions")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    # Consent: how and when, and what the person agreed to.
+    method = models.CharField(max_length=10, choices=Method.choices, default=Method.FORM)
+    consent_text = models.TextField(blank=True, help_text="The wording the person agreed to.")
+    privacy_notice_version = models.CharField(max_length=20, blank=True)
+    consented_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
@@ -419,3 +463,92 @@ class Subscription(models.Model):
     def unsubscribe(self):
         self.status = self.Status.UNSUBSCRIBED
         self.unsubscribed_at = timezone.now()
+
+
+class Suppression(models.Model):
+    """Addresses that left or were erased, kept only as a hash, so nobody re-adds them without their consent."""
+
+    class Reason(models.TextChoices):
+        UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+        ERASED = "erased", "Personal data erased"
+        BOUNCED = "bounced", "Hard bounce"
+        COMPLAINED = "complained", "Spam complaint"
+
+    email_hash = models.CharField(max_length=64, unique=True)
+    reason = models.CharField(max_length=12, choices=Reason.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.email_hash[:12]}… ({self.reason})"
+
+    @classmethod
+    def add(cls, address, reason):
+        cls.objects.update_or_create(email_hash=email_hash(address), defaults={"reason": reason})
+
+    @classmethod
+    def is_suppressed(cls, address):
+        return cls.objects.filter(email_hash=email_hash(address)).exists()
+
+    @classmethod
+    def lift(cls, address):
+        """Only after the person has confirmed again."""
+        cls.objects.filter(email_hash=email_hash(address)).delete()
+
+
+class DeliveryQuerySet(models.QuerySet):
+    def due(self, now=None):
+        """Deliveries a worker may claim: pending, or claimed by a worker whose lease has run out."""
+        now = now or timezone.now()
+        return self.filter(
+            Q(status=Delivery.Status.PENDING, retry_after__isnull=True)
+            | Q(status=Delivery.Status.PENDING, retry_after__lte=now)
+            | Q(status=Delivery.Status.SENDING, leased_until__lt=now)
+        )
+
+
+class Delivery(models.Model):
+    """One issue to one subscriber: the unit of sending, claimed with a lease so nobody gets two copies."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped (unsubscribed before sending)"
+
+    class Bounce(models.TextChoices):
+        HARD = "hard", "Hard bounce"
+        SOFT = "soft", "Soft bounce"
+        COMPLAINT = "complaint", "Complaint"
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="deliveries")
+    # Erasing a subscriber keeps the delivery for the issue's statistics, anonymous.
+    subscriber = models.ForeignKey(
+        Subscriber, on_delete=models.SET_NULL, null=True, blank=True, related_name="deliveries"
+    )
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    leased_until = models.DateTimeField(null=True, blank=True)
+    retry_after = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    message_id = models.CharField(max_length=255, blank=True)
+    bounce = models.CharField(max_length=9, choices=Bounce.choices, blank=True)
+    bounced_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = DeliveryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["issue", "subscriber"], name="one_delivery_per_issue_and_subscriber"),
+        ]
+        indexes = [
+            models.Index(fields=["issue", "status"], name="delivery_progress_idx"),
+            models.Index(fields=["status", "leased_until"], name="delivery_claim_idx"),
+            models.Index(fields=["subscriber", "bounced_at"], name="delivery_bounce_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.issue} → {self.subscriber or 'erased subscriber'} ({self.status})"

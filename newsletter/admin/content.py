@@ -4,7 +4,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
 
-from newsletter.models import Comment, Issue, Link, Newsletter, Section, Subscriber, Subscription, Tag
+from newsletter.models import Comment, Issue, Link, Newsletter, Section, Tag
 
 
 @admin.register(Newsletter)
@@ -180,27 +180,3 @@ class TagAdmin(admin.ModelAdmin):
     list_display = ["name", "slug"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
-
-
-class SubscriptionInline(admin.TabularInline):
-    model = Subscription
-    extra = 0
-    fields = ["newsletter", "status", "created_at", "confirmed_at", "unsubscribed_at"]
-    readonly_fields = ["created_at", "confirmed_at", "unsubscribed_at"]
-
-
-@admin.register(Subscriber)
-class SubscriberAdmin(admin.ModelAdmin):
-    list_display = ["email", "name", "created_at"]
-    list_filter = ["subscriptions__newsletter", "subscriptions__status"]
-    search_fields = ["email", "name"]
-    inlines = [SubscriptionInline]
-
-
-@admin.register(Subscription)
-class SubscriptionAdmin(admin.ModelAdmin):
-    list_display = ["subscriber", "newsletter", "status", "created_at", "confirmed_at"]
-    list_filter = ["newsletter", "status"]
-    search_fields = ["subscriber__email"]
-    list_select_related = ["subscriber", "newsletter"]
-    raw_id_fields = ["subscriber"]

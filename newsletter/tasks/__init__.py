@@ -1,0 +1,3 @@
+"""Celery tasks, one module per area; Celery's autodiscovery imports this package."""
+
+from newsletter.tasks.health import record_heartbeat  # noqa: F401

@@ -13,6 +13,8 @@ admin.site.index_title = "Newsletters, issues and subscribers"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="django.contrib.sitemaps.views.sitemap"),
+    # Fixed paths before the archive's /<newsletter>/ catch-all.
+    path("", include("newsletter.subscription_urls")),
     path("", include("newsletter.urls")),
 ]
 if settings.DEBUG:

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 DEV_ENV := DEBUG=true
 
-.PHONY: run test install install-dev lint format serve worker migrate seeds editor clean
+.PHONY: run test install install-dev browser lint format serve worker migrate seeds editor clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,12 @@ $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
+
+# Browser tests drive Debian's Chromium (test tools may not download browsers here).
+browser:
+	@[ -x /usr/bin/chromium ] || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+		else echo "Browser tests need Chromium: sudo apt-get install -y chromium"; fi; }
 
 migrate: install
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
@@ -50,7 +56,7 @@ format: install-dev
 	$(BIN)/ruff format .
 
 ## test: lint, then the whole suite on SQLite and on PostgreSQL
-test: install-dev lint
+test: install-dev browser lint
 	$(BIN)/pytest
 	@if [ "$$CI" = "true" ] || $(BIN)/python scripts/service_up.py postgres "$(PG_TEST_URL)"; then \
 		echo "== PostgreSQL: $(PG_TEST_URL) =="; \

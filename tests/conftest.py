@@ -7,6 +7,7 @@ Factories (`make_newsletter`, `make_issue`) for tests that need their own data;
 import datetime
 import os
 from html.parser import HTMLParser
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -297,3 +298,48 @@ def parse_html():
         return builder.root
 
     return parse
+
+
+# --- Browser (headless Chromium from Debian, driven by Playwright) ---
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "var" / "artifacts"
+
+
+def require_service(available, message):
+    """Skip when a service is missing, except under CI=true, where a missing service fails the test."""
+    if available:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{message} (required with CI=true)")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    require_service(Path(CHROMIUM).exists(), f"needs Chromium at {CHROMIUM} (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop in this thread; Django's ORM would refuse to run beside it.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh browser page; `page.goto(live_server.url + path)`."""
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+def screenshot(page, name):
+    """Save a screenshot under var/artifacts/ for people to look at after a run."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)

@@ -347,12 +347,37 @@ class Link(models.Model):
     url = models.URLField(max_length=1000)
     title = models.CharField(max_length=300, blank=True)
     source = models.CharField("source attribution", max_length=300, blank=True)
+    # Filled by the link check (never on import); an editor sees broken links before sending.
+    check_status = models.PositiveSmallIntegerField(null=True, blank=True, help_text="HTTP status of the last check.")
+    check_error = models.CharField(max_length=300, blank=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["position", "id"]
 
     def __str__(self):
         return self.title or self.url
+
+    @property
+    def is_broken(self):
+        if self.checked_at is None:
+            return False
+        return bool(self.check_error) or self.check_status is None or self.check_status >= 400
+
+
+class SectionImage(models.Model):
+    """An image in a section; stored under MEDIA_ROOT and linked with an absolute URL in emails."""
+
+    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="images")
+    image = models.ImageField(upload_to="sections/%Y/%m/")
+    alt_text = models.CharField(max_length=300, help_text="Describe the image for people who cannot see it.")
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return self.alt_text
 
 
 class CommentQuerySet(models.QuerySet):
@@ -381,6 +406,42 @@ class Comment(models.Model):
     @property
     def body_html(self):
         return markdown_to_html(self.body_markdown)
+
+
+class ContributionQuerySet(models.QuerySet):
+    def waiting(self):
+        return self.filter(status=Contribution.Status.NEW)
+
+
+class Contribution(models.Model):
+    """An item a colleague suggests for the next issue, through the public form."""
+
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+
+    newsletter = models.ForeignKey(Newsletter, on_delete=models.CASCADE, related_name="contributions")
+    title = models.CharField(max_length=200)
+    url = models.URLField("link", max_length=1000, blank=True)
+    summary = models.TextField(max_length=3000)
+    contact_name = models.CharField(max_length=200, blank=True)
+    contact_email = models.EmailField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.NEW)
+    section = models.ForeignKey(
+        Section, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", help_text="Where it was used."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ContributionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["newsletter", "status"], name="contribution_inbox_idx")]
+
+    def __str__(self):
+        return self.title
 
 
 class Subscriber(models.Model):

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from newsletter.feeds import NewsletterFeed
-from newsletter.views import archive
+from newsletter.views import archive, calendar
 
 app_name = "archive"
 
@@ -12,5 +12,6 @@ urlpatterns = [
     path("tags/<slug:slug>/", archive.tag_detail, name="tag"),
     path("<slug:slug>/", archive.newsletter_archive, name="newsletter"),
     path("<slug:slug>/feed/", NewsletterFeed(), name="feed"),
+    path("<slug:slug>/events.ics", calendar.newsletter_events, name="events"),
     path("<slug:newsletter_slug>/<slug:slug>/", archive.issue_detail, name="issue"),
 ]

@@ -1,3 +1,4 @@
 """Celery tasks, one module per area; Celery's autodiscovery imports this package."""
 
+from newsletter.tasks.editor import check_issue_links  # noqa: F401
 from newsletter.tasks.health import record_heartbeat  # noqa: F401

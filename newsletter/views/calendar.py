@@ -1,0 +1,69 @@
+"""iCalendar feed of a newsletter's listed events, so readers can add them to their calendars."""
+
+import datetime
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from icalendar import Calendar, Event
+
+from newsletter.models import Issue, Newsletter, Section
+
+LONDON = ZoneInfo(settings.TIME_ZONE)
+DESCRIPTION_LENGTH = 500
+
+
+def _plain(markdown_text):
+    text = " ".join(markdown_text.replace("\\", "").split())
+    return text if len(text) <= DESCRIPTION_LENGTH else text[: DESCRIPTION_LENGTH - 1] + "…"
+
+
+def _event(section, host):
+    event = Event()
+    event.add("uid", f"section-{section.pk}@{host}")
+    event.add("summary", section.heading or section.issue.title)
+    if section.event_time:
+        start = datetime.datetime.combine(section.event_date, section.event_time, tzinfo=LONDON)
+        event.add("dtstart", start)
+        event.add("dtend", start + datetime.timedelta(hours=1))
+    else:
+        event.add("dtstart", section.event_date)
+        event.add("dtend", section.event_date + datetime.timedelta(days=1))
+    if section.venue:
+        event.add("location", section.venue)
+    url = f"{settings.SITE_URL}{section.issue.get_absolute_url()}#{section.anchor}"
+    details = [_plain(section.body_markdown)]
+    if section.fee:
+        details.append(f"Fee: {section.fee}")
+    if section.booking:
+        details.append(f"Booking: {_plain(section.booking)}")
+    details.append(url)
+    event.add("description", "\n\n".join(d for d in details if d))
+    event.add("url", url)
+    event.add("dtstamp", section.issue.updated_at)
+    return event
+
+
+def newsletter_events(request, slug):
+    newsletter = get_object_or_404(Newsletter, slug=slug)
+    sections = (
+        Section.objects.filter(
+            issue__newsletter=newsletter,
+            issue__status__in=Issue.PUBLISHED_STATUSES,
+            kind=Section.Kind.EVENT,
+            event_date__isnull=False,
+        )
+        .select_related("issue__newsletter")
+        .order_by("event_date", "event_time", "pk")
+    )
+    calendar = Calendar()
+    calendar.add("prodid", "-//Newsletter//Events//EN")
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", f"{newsletter.name}: events")
+    host = request.get_host().split(":")[0]
+    for section in sections:
+        calendar.add_component(_event(section, host))
+    response = HttpResponse(calendar.to_ical(), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="{newsletter.slug}-events.ics"'
+    return response

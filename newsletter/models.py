@@ -207,6 +207,11 @@ class Issue(models.Model):
         return self.status in self.PUBLISHED_STATUSES
 
     @property
+    def is_locked(self):
+        """Once sending starts, what subscribers get can no longer change."""
+        return self.status in (self.Status.SENDING, self.Status.PAUSED, self.Status.SENT)
+
+    @property
     def display_date(self):
         if not self.issue_date:
             return ""

@@ -1,10 +1,14 @@
+from adminsortable2.admin import SortableAdminBase, SortableStackedInline
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, Q
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
 
-from newsletter.models import Comment, Issue, Link, Newsletter, Section, Tag
+from newsletter.models import Comment, Issue, Link, Newsletter, Section, SectionImage, Tag
+from newsletter.validation import markdown_problems
+from newsletter.weekly import start_next_issue
 
 
 @admin.register(Newsletter)
@@ -33,18 +37,54 @@ class NewsletterAdmin(admin.ModelAdmin):
         return obj.active_total
 
 
-class SectionInline(admin.StackedInline):
+class SafeMarkdownForm(forms.ModelForm):
+    """Refuses Markdown the sanitiser would strip, with the reason on the field."""
+
+    markdown_fields = ()
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in self.markdown_fields:
+            problems = markdown_problems(cleaned.get(name) or "")
+            if problems:
+                self.add_error(name, " ".join(problems) + " Remove it; it would not reach readers.")
+        return cleaned
+
+
+class SectionForm(SafeMarkdownForm):
+    markdown_fields = ("body_markdown", "booking")
+
+    class Meta:
+        model = Section
+        fields = "__all__"  # noqa: DJ007 - the ModelAdmin picks the fields
+
+
+class IssueForm(SafeMarkdownForm):
+    markdown_fields = ("intro", "sign_off")
+
+    class Meta:
+        model = Issue
+        fields = "__all__"  # noqa: DJ007 - the ModelAdmin picks the fields
+        widgets = {
+            "subject": forms.TextInput(attrs={"data-count": "60", "size": 70}),
+            "preheader": forms.TextInput(attrs={"data-count": "100", "size": 90}),
+        }
+
+
+class SectionInline(SortableStackedInline):
+    """Sections in reading order: drag to reorder, or use the Move up / Move down buttons."""
+
     model = Section
+    form = SectionForm
     extra = 0
     fields = [
-        ("position", "kind", "parent"),
+        ("kind", "parent"),
         "heading",
         "body_markdown",
         "source",
         ("event_date", "event_time", "venue"),
         ("fee", "booking"),
     ]
-    ordering = ["parent_id", "position"]
     show_change_link = True
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
@@ -54,6 +94,16 @@ class SectionInline(admin.StackedInline):
             kwargs["queryset"] = Section.objects.filter(issue_id=issue_id, kind=Section.Kind.DIGEST)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    # `obj` is the issue: a locked (sending or sent) issue's sections are read-only.
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and not (obj and obj.is_locked)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and not (obj and obj.is_locked)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and not (obj and obj.is_locked)
+
 
 class CommentInline(admin.TabularInline):
     model = Comment
@@ -62,16 +112,33 @@ class CommentInline(admin.TabularInline):
 
 
 @admin.register(Issue)
-class IssueAdmin(admin.ModelAdmin):
+class IssueAdmin(SortableAdminBase, admin.ModelAdmin):
+    form = IssueForm
     list_display = ["title", "newsletter", "display_date", "status", "category", "section_count", "view_link"]
     list_filter = ["newsletter", "status", "category", "tags"]
     search_fields = ["title", "subject", "intro", "sections__heading"]
     date_hierarchy = "issue_date"
     prepopulated_fields = {"slug": ["title"]}
     filter_horizontal = ["tags"]
-    readonly_fields = ["source_file", "source_ordinal", "source_hash", "created_at", "updated_at"]
+    readonly_fields = ["status", "source_file", "source_ordinal", "source_hash", "created_at", "updated_at"]
     inlines = [SectionInline, CommentInline]
-    actions = ["copy_into_draft"]
+    actions = ["copy_into_draft", "start_next_week"]
+    # What was mailed is frozen; a correction is a new issue or an edit to the web version only.
+    LOCKED_FIELDS = ["newsletter", "title", "slug", "subject", "preheader", "issue_date", "date_precision"]
+
+    class Media:
+        js = ["newsletter/editor.js"]
+        css = {"all": ["newsletter/editor.css"]}
+
+    def get_prepopulated_fields(self, request, obj=None):
+        return {} if obj and obj.is_locked else super().get_prepopulated_fields(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj and obj.is_locked:
+            fields += self.LOCKED_FIELDS
+        return fields
+
     fieldsets = [
         (None, {"fields": ["newsletter", "title", "slug", "status", ("issue_date", "date_precision")]}),
         ("Email", {"fields": ["subject", "preheader"]}),
@@ -123,6 +190,15 @@ class IssueAdmin(admin.ModelAdmin):
         super().save_related(request, form, formsets, change)
         form.instance.rebuild_search_text()
 
+    @admin.action(description="Start next week's issue from this one")
+    def start_next_week(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, "Choose one issue to start next week's from.", messages.WARNING)
+            return None
+        draft = start_next_issue(queryset.get())
+        self.message_user(request, f"Started “{draft.title}”, dated {draft.display_date}.", messages.SUCCESS)
+        return redirect(reverse("admin:newsletter_issue_change", args=[draft.pk]))
+
     @admin.action(description="Copy into a new draft")
     def copy_into_draft(self, request, queryset):
         drafts = [issue.copy_as_draft() for issue in queryset.prefetch_related("sections__links")]
@@ -138,14 +214,21 @@ class LinkInline(admin.TabularInline):
     fields = ["position", "title", "url", "source"]
 
 
+class SectionImageInline(admin.TabularInline):
+    model = SectionImage
+    extra = 1
+    fields = ["image", "alt_text", "position"]
+
+
 @admin.register(Section)
 class SectionAdmin(admin.ModelAdmin):
+    form = SectionForm
     list_display = ["__str__", "issue", "kind", "position", "parent"]
     list_filter = ["kind", "issue__newsletter"]
     search_fields = ["heading", "body_markdown"]
     list_select_related = ["issue", "parent"]
     raw_id_fields = ["issue", "parent"]
-    inlines = [LinkInline]
+    inlines = [LinkInline, SectionImageInline]
 
 
 @admin.register(Link)

@@ -1,0 +1,101 @@
+"""Composing in the admin: unsafe Markdown refused, order kept, sent issues locked, next week's draft."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from newsletter.models import Issue, Section
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def editor_client(client):
+    out = StringIO()
+    call_command("create_editor", "--username", "ed", stdout=out)
+    password = out.getvalue().split("password: ")[1].split()[0]
+    assert client.login(username="ed", password=password)
+    return client
+
+
+def form_data(response):
+    """The change form's current values, as a browser would post them back."""
+    data = {}
+    for form in [response.context["adminform"].form] + [
+        f for fs in response.context["inline_admin_formsets"] for f in fs.formset.forms
+    ]:
+        for name, field in form.fields.items():
+            value = form[name].value()
+            if value is None or name == "tags":
+                continue
+            if field.widget.__class__.__name__ == "CheckboxInput":
+                if value:
+                    data[form.add_prefix(name)] = "on"
+                continue
+            data[form.add_prefix(name)] = value
+    for fs in response.context["inline_admin_formsets"]:
+        management = fs.formset.management_form
+        for name in management.fields:
+            data[f"{fs.formset.prefix}-{name}"] = management[name].value()
+    return data
+
+
+@pytest.fixture
+def draft(make_issue):
+    return make_issue(
+        "Weekly update 01.06.11",
+        status="draft",
+        issue_date="2011-06-01",
+        sections=[{"heading": "First", "body_markdown": "One"}, {"heading": "Second", "body_markdown": "Two"}],
+    )
+
+
+def test_script_in_a_section_is_refused_with_a_message_on_the_field(editor_client, draft):
+    url = reverse("admin:newsletter_issue_change", args=[draft.pk])
+    data = form_data(editor_client.get(url))
+    data["sections-0-body_markdown"] = "Hello <script>alert(1)</script>"
+    response = editor_client.post(url, data)
+    assert response.status_code == 200
+    errors = response.context["inline_admin_formsets"][0].formset.forms[0].errors
+    assert "<script> elements are not allowed" in errors["body_markdown"][0]
+    assert Section.objects.get(issue=draft, heading="First").body_markdown == "One"
+
+
+def test_javascript_links_in_the_intro_are_refused(editor_client, draft):
+    url = reverse("admin:newsletter_issue_change", args=[draft.pk])
+    data = form_data(editor_client.get(url))
+    data["intro"] = "[Click](javascript:alert(1))"
+    response = editor_client.post(url, data)
+    assert "not “javascript:”" in response.context["adminform"].form.errors["intro"][0]
+
+
+def test_new_section_order_is_saved(editor_client, draft):
+    url = reverse("admin:newsletter_issue_change", args=[draft.pk])
+    data = form_data(editor_client.get(url))
+    data["sections-0-position"], data["sections-1-position"] = "2", "1"
+    response = editor_client.post(url, data)
+    assert response.status_code == 302
+    assert list(draft.sections.values_list("heading", flat=True)) == ["Second", "First"]
+
+
+def test_a_sent_issue_is_locked(editor_client, draft):
+    Issue.objects.filter(pk=draft.pk).update(status="sent")
+    response = editor_client.get(reverse("admin:newsletter_issue_change", args=[draft.pk]))
+    assert "title" not in response.context["adminform"].form.fields
+    section_formset = response.context["inline_admin_formsets"][0]
+    assert not section_formset.has_change_permission and not section_formset.has_add_permission
+
+
+def test_start_next_week_action_opens_the_new_draft(editor_client, draft):
+    response = editor_client.post(
+        reverse("admin:newsletter_issue_changelist"), {"action": "start_next_week", "_selected_action": [draft.pk]}
+    )
+    new = Issue.objects.get(title="Weekly update 08.06.11")
+    assert response.url == reverse("admin:newsletter_issue_change", args=[new.pk])
+
+
+def test_the_editor_page_loads_its_script_for_move_buttons_and_counts(editor_client, draft):
+    response = editor_client.get(reverse("admin:newsletter_issue_change", args=[draft.pk]))
+    assert "newsletter/editor.js" in response.content.decode()

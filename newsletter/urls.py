@@ -1,7 +1,7 @@
 from django.urls import path
 
 from newsletter.feeds import NewsletterFeed
-from newsletter.views import archive, calendar
+from newsletter.views import archive, calendar, contributions
 
 app_name = "archive"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("", archive.home, name="home"),
     path("search/", archive.search, name="search"),
     path("tags/<slug:slug>/", archive.tag_detail, name="tag"),
+    path("contribute/<slug:slug>/", contributions.contribute, name="contribute"),
     path("<slug:slug>/", archive.newsletter_archive, name="newsletter"),
     path("<slug:slug>/feed/", NewsletterFeed(), name="feed"),
     path("<slug:slug>/events.ics", calendar.newsletter_events, name="events"),

@@ -1,0 +1,58 @@
+"""The admin index shows the editor's week at a glance."""
+
+import datetime
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from newsletter.dashboard import list_growth
+from newsletter.models import Contribution, Subscriber, Subscription
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def editor_client(client):
+    out = StringIO()
+    call_command("create_editor", "--username", "ed", stdout=out)
+    assert client.login(username="ed", password=out.getvalue().split("password: ")[1].split()[0])
+    return client
+
+
+def subscribe(newsletter, email, confirmed=None, left=None):
+    subscriber = Subscriber.objects.create(email=email)
+    return Subscription.objects.create(
+        subscriber=subscriber,
+        newsletter=newsletter,
+        status="unsubscribed" if left else "active",
+        confirmed_at=confirmed,
+        unsubscribed_at=left,
+    )
+
+
+def test_list_growth_counts_joins_and_leaves_per_week(newsletter):
+    today = datetime.date(2026, 11, 18)  # a Wednesday
+    monday = datetime.datetime(2026, 11, 16, 10, tzinfo=datetime.UTC)
+    subscribe(newsletter, "a@example.org", confirmed=monday)
+    subscribe(newsletter, "b@example.org", confirmed=monday + datetime.timedelta(days=1))
+    subscribe(newsletter, "c@example.org", confirmed=monday - datetime.timedelta(days=20), left=monday)
+    weeks = list_growth(weeks=4, today=today)
+    assert [(w.start.isoformat(), w.gained, w.lost) for w in weeks] == [
+        ("2026-10-26", 1, 0),
+        ("2026-11-02", 0, 0),
+        ("2026-11-09", 0, 0),
+        ("2026-11-16", 2, 1),
+    ]
+
+
+def test_admin_index_shows_drafts_inbox_and_growth(editor_client, make_issue, newsletter):
+    make_issue("Weekly update 31.05.11", status="draft")
+    Contribution.objects.create(newsletter=newsletter, title="x", summary="y", contact_email="a@example.org")
+    subscribe(newsletter, "a@example.org", confirmed=timezone.now())
+    page = editor_client.get("/admin/").content.decode()
+    assert "Weekly update 31.05.11" in page
+    assert "1 suggestion waiting in the inbox" in page
+    assert "+1 joined" in page
+    assert "Nothing sent yet." in page

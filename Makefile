@@ -57,7 +57,8 @@ format: install-dev
 
 ## test: lint, then the whole suite on SQLite and on PostgreSQL
 test: install-dev browser lint
-	$(BIN)/pytest
+	@echo "== SQLite =="
+	$(BIN)/pytest -m "not postgres"
 	@if [ "$$CI" = "true" ] || $(BIN)/python scripts/service_up.py postgres "$(PG_TEST_URL)"; then \
 		echo "== PostgreSQL: $(PG_TEST_URL) =="; \
 		DATABASE_URL="$(PG_TEST_URL)" $(BIN)/pytest; \

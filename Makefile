@@ -41,7 +41,7 @@ editor: migrate
 ## run: install, migrate, import the seeds, print an editor login, serve with a worker and beat
 run: seeds editor
 	@echo "Serving on http://127.0.0.1:8000  (admin: http://127.0.0.1:8000/admin/)"
-	$(DEV_ENV) $(BIN)/honcho -f Procfile.dev start
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(DEV_ENV) $(BIN)/honcho -f Procfile.dev start
 
 ## worker: a Celery worker (set CELERY_BROKER_URL=redis://... to use Redis)
 worker: install

@@ -43,6 +43,18 @@ run: seeds editor
 	@echo "Serving on http://127.0.0.1:8000  (admin: http://127.0.0.1:8000/admin/)"
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(DEV_ENV) $(BIN)/honcho -f Procfile.dev start
 
+## serve: production mode: DEBUG off, settings from the environment (SECRET_KEY at least), static files
+## collected with hashed names and served by WhiteNoise, gunicorn on 127.0.0.1:8000 behind a TLS proxy.
+## Migrations are not run here: run `manage.py migrate` once per upgrade (docs/deploy.md).
+serve: export DEBUG := false
+serve: export STATIC_MANIFEST := true
+serve: install
+	@[ -n "$$SECRET_KEY" ] || { echo "make serve: set SECRET_KEY (and ALLOWED_HOSTS, SITE_URL); see docs/deploy.md"; exit 1; }
+	$(BIN)/python manage.py collectstatic --noinput -v 0
+	@$(BIN)/python manage.py migrate --check >/dev/null || { echo "make serve: unapplied migrations: run '.venv/bin/python manage.py migrate' once"; exit 1; }
+	$(BIN)/python manage.py check --deploy --fail-level ERROR
+	$(BIN)/gunicorn -c config/gunicorn.conf.py
+
 ## worker: a Celery worker (set CELERY_BROKER_URL=redis://... to use Redis)
 worker: install
 	$(BIN)/celery -A config worker --loglevel=info

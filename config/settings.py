@@ -56,6 +56,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # static files, before anything that touches the session
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
@@ -63,6 +65,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "newsletter.cache.AdminEditsRefreshArchive",  # after auth: it asks who posted
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -185,3 +188,54 @@ LOGGING = {
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "newsletter.tasks.record_heartbeat", "schedule": 60.0},
 }
+
+# --- operations ---
+# Production serving (`make serve`: gunicorn, config/gunicorn.conf.py), security headers,
+# the archive's page cache and /health/. See docs/deploy.md.
+
+# WhiteNoise serves static files from STATIC_ROOT in the same gunicorn. With STATIC_MANIFEST
+# on (make serve and production set it), `collectstatic` writes hashed, pre-compressed files
+# that browsers keep for ever. It defaults to on only once a manifest exists, so a fresh
+# checkout and the tests, which never collect, render pages with plain names.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STATIC_MANIFEST = env.bool("STATIC_MANIFEST", default=(STATIC_ROOT / "staticfiles.json").exists())
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if STATIC_MANIFEST
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+
+# HSTS is sent only on requests that arrived over TLS (the proxy says so in X-Forwarded-Proto);
+# load balancers probe /health/ over plain HTTP, so it is not redirected.
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# No inline script or style anywhere: our templates have none and Django's admin needs none.
+# Images in issues may come from other sites, over HTTPS.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "https:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+if REDIS_URL:
+    # A Redis that stops answering must not hang every request.
+    CACHES["default"].setdefault("OPTIONS", {}).update({"socket_connect_timeout": 2, "socket_timeout": 2})
+
+# Rendered archive pages are kept this long at most (0: not cached); edits replace them at once.
+# Off by default without Redis: the database cache would turn each page view into writes.
+ARCHIVE_CACHE_SECONDS = env.int("ARCHIVE_CACHE_SECONDS", default=600 if REDIS_URL else 0)
+
+# /health/ calls the worker stale when its last heartbeat (beat queues one a minute) is older than this.
+HEALTH_HEARTBEAT_MAX_AGE = env.int("HEALTH_HEARTBEAT_MAX_AGE", default=180)

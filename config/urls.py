@@ -5,6 +5,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
 from newsletter.sitemaps import SITEMAPS
+from newsletter.views.health import health
 
 admin.site.site_header = "Newsletter editor"
 admin.site.site_title = "Newsletter editor"
@@ -14,6 +15,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="django.contrib.sitemaps.views.sitemap"),
     # Fixed paths before the archive's /<newsletter>/ catch-all.
+    path("health/", health, name="health"),
     path("", include("newsletter.subscription_urls")),
     path("", include("newsletter.urls")),
 ]

@@ -5,3 +5,8 @@ class NewsletterConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "newsletter"
     verbose_name = "Newsletters"
+
+    def ready(self):
+        from newsletter.cache import connect_signals
+
+        connect_signals()  # the archive's page cache forgets pages when what they show changes

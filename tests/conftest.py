@@ -343,3 +343,29 @@ def screenshot(page, name):
     """Save a screenshot under var/artifacts/ for people to look at after a run."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+# --- Operations: Redis for tests (database 7 unless REDIS_TEST_URL says otherwise) ---
+
+
+@pytest.fixture
+def redis_url():
+    """A Redis URL that answers, emptied first; skipped without Redis, failed under CI=true."""
+    import redis
+
+    url = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/7")
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=2)
+        client.ping()
+    except redis.RedisError:
+        require_service(False, f"needs Redis at {url}")
+    client.flushdb()
+    yield url
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Logins in tests need not resist brute force; PBKDF2's cost would dominate the suite."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

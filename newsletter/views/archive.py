@@ -5,6 +5,10 @@ hashed from the rendered page and answers If-None-Match with 304. We do not
 derive Last-Modified from Issue.updated_at because sections and comments have
 no timestamp of their own, so hiding a comment would not change it and a
 reader could be served a stale page.
+
+Pages are kept in the page cache (newsletter/cache.py), which forgets them all when
+an issue, its sections or comments change; a cached page keeps its ETag, so
+conditional GET works the same on a hit.
 """
 
 import html
@@ -15,6 +19,7 @@ from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 
+from newsletter.cache import cache_archive_page
 from newsletter.models import Comment, Issue, Newsletter, Section, Tag
 from newsletter.search import MAX_RESULTS, add_snippets, search_issues
 
@@ -24,6 +29,7 @@ LIST_DEFERRED = ("search_text", "intro", "sign_off")
 UNTITLED_LABELS = {Section.Kind.CLOSING: "And lastly…", Section.Kind.ARTICLE: "Article"}
 
 
+@cache_archive_page
 def home(request):
     latest = Issue.objects.published().filter(newsletter=OuterRef("pk")).newest_first().values("pk")[:1]
     newsletters = list(
@@ -41,6 +47,7 @@ def home(request):
     return render(request, "archive/home.html", {"newsletters": newsletters})
 
 
+@cache_archive_page
 def newsletter_archive(request, slug):
     newsletter = get_object_or_404(Newsletter, slug=slug)
     issues = newsletter.issues.published().newest_first().defer(*LIST_DEFERRED)
@@ -50,6 +57,7 @@ def newsletter_archive(request, slug):
     return render(request, "archive/newsletter.html", {"newsletter": newsletter, "page_obj": page})
 
 
+@cache_archive_page
 def issue_detail(request, newsletter_slug, slug):
     issue = get_object_or_404(
         Issue.objects.published()
@@ -71,6 +79,7 @@ def issue_detail(request, newsletter_slug, slug):
     return render(request, "archive/issue.html", {"issue": issue, "newsletter": issue.newsletter})
 
 
+@cache_archive_page
 def tag_detail(request, slug):
     tag = get_object_or_404(Tag, slug=slug)
     issues = tag.issues.published().select_related("newsletter").newest_first().defer(*LIST_DEFERRED)
@@ -80,6 +89,7 @@ def tag_detail(request, slug):
     return render(request, "archive/tag.html", {"tag": tag, "page_obj": page})
 
 
+@cache_archive_page
 def search(request):
     query = request.GET.get("q", "").strip()[:200]
     page = _page(request, search_issues(query), settings.SEARCH_PAGE_SIZE) if query else None

@@ -239,3 +239,23 @@ ARCHIVE_CACHE_SECONDS = env.int("ARCHIVE_CACHE_SECONDS", default=600 if REDIS_UR
 
 # /health/ calls the worker stale when its last heartbeat (beat queues one a minute) is older than this.
 HEALTH_HEARTBEAT_MAX_AGE = env.int("HEALTH_HEARTBEAT_MAX_AGE", default=180)
+
+# --- subscribers ---
+# The wording a reader agrees to on the subscribe form, and the privacy notice in force; both are
+# stored with each subscription. Change PRIVACY_NOTICE_VERSION whenever the notice changes.
+CONSENT_TEXT = env.str(
+    "CONSENT_TEXT",
+    default="Yes, email me each issue of the newsletters I chose. "
+    "I can leave at any time with the link in every email.",
+)
+PRIVACY_NOTICE_VERSION = env.str("PRIVACY_NOTICE_VERSION", default="2024-01")
+# Recorded when an editor (admin or CSV import) vouches that the person agreed.
+EDITOR_CONSENT_TEXT = env.str(
+    "EDITOR_CONSENT_TEXT", default="The person told an editor they agree to receive this newsletter."
+)
+SUBSCRIBE_RATE_WINDOW = env.int("SUBSCRIBE_RATE_WINDOW", default=3600)  # seconds
+SUBSCRIBE_RATE_PER_IP = env.int("SUBSCRIBE_RATE_PER_IP", default=20)  # subscribe attempts per client IP per window
+SUBSCRIBE_RATE_PER_ADDRESS = env.int("SUBSCRIBE_RATE_PER_ADDRESS", default=5)  # per email address per window
+CONFIRMATION_MIN_INTERVAL = env.int("CONFIRMATION_MIN_INTERVAL", default=600)  # seconds between confirmation mails
+# Behind one reverse proxy that sets X-Forwarded-For, rate limits use its last entry as the client IP.
+RATELIMIT_TRUST_FORWARDED_FOR = env.bool("RATELIMIT_TRUST_FORWARDED_FOR", default=False)

@@ -9,4 +9,5 @@ urlpatterns = [
     path("subscribe/confirm/<str:token>/", subscriptions.confirm, name="confirm"),
     path("preferences/<str:token>/", subscriptions.preferences, name="preferences"),
     path("unsubscribe/<str:token>/", subscriptions.unsubscribe, name="unsubscribe"),
+    path("api/subscribe/", subscriptions.subscribe_api, name="subscribe_api"),
 ]

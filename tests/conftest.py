@@ -345,6 +345,32 @@ def screenshot(page, name):
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
+# --- subscribers ---
+
+
+@pytest.fixture
+def fresh_cache(db):
+    """An empty cache, so one test's rate-limit counters never reach the next (the database cache outlives tests)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield cache
+    cache.clear()
+
+
+@pytest.fixture
+def mail_links():
+    """The links in an email's plain-text body, as paths the test client can open."""
+    import re
+
+    from django.conf import settings
+
+    def links(message):
+        return [url.removeprefix(settings.SITE_URL) for url in re.findall(r"https?://\S+", message.body)]
+
+    return links
+
+
 # --- Operations: Redis for tests (database 7 unless REDIS_TEST_URL says otherwise) ---
 
 

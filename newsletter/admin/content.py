@@ -17,6 +17,13 @@ class NewsletterAdmin(admin.ModelAdmin):
     list_filter = ["cadence"]
     search_fields = ["name", "slug", "description"]
     prepopulated_fields = {"slug": ["name"]}
+    readonly_fields = ["embed_code"]
+
+    @admin.display(description="Subscribe form to embed")
+    def embed_code(self, obj):
+        from newsletter.admin.subscribers import embed_code
+
+        return embed_code(obj)
 
     def get_queryset(self, request):
         return (

@@ -2,3 +2,4 @@
 
 from newsletter.tasks.editor import check_issue_links  # noqa: F401
 from newsletter.tasks.health import record_heartbeat  # noqa: F401
+from newsletter.tasks.subscriptions import send_confirmation, send_welcome  # noqa: F401

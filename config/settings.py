@@ -240,6 +240,43 @@ ARCHIVE_CACHE_SECONDS = env.int("ARCHIVE_CACHE_SECONDS", default=600 if REDIS_UR
 # /health/ calls the worker stale when its last heartbeat (beat queues one a minute) is older than this.
 HEALTH_HEARTBEAT_MAX_AGE = env.int("HEALTH_HEARTBEAT_MAX_AGE", default=180)
 
+# --- delivery ---
+# Sending issues (newsletter/delivery.py, docs/delivery.md). Times in seconds.
+DELIVERY_BATCH_SIZE = env.int("DELIVERY_BATCH_SIZE", default=100)  # deliveries per batch task, one SMTP connection
+DELIVERY_PARALLEL_BATCHES = env.int("DELIVERY_PARALLEL_BATCHES", default=4)  # batch chains per issue
+DELIVERY_LEASE_SECONDS = env.float("DELIVERY_LEASE_SECONDS", default=300)  # a claimed delivery's lease
+DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", default=6)  # transient failures before it fails for good
+DELIVERY_BACKOFF_SECONDS = env.float("DELIVERY_BACKOFF_SECONDS", default=60)  # first retry; doubles, with jitter
+DELIVERY_BACKOFF_MAX_SECONDS = env.float("DELIVERY_BACKOFF_MAX_SECONDS", default=1800)
+DELIVERY_PAUSE_FAILURE_SHARE = env.float("DELIVERY_PAUSE_FAILURE_SHARE", default=0.05)  # pause past this share…
+DELIVERY_PAUSE_WINDOW = env.int("DELIVERY_PAUSE_WINDOW", default=500)  # …of the last this many finished
+DELIVERY_PAUSE_MIN_FINISHED = env.int("DELIVERY_PAUSE_MIN_FINISHED", default=100)  # judge only after this many
+DELIVERY_RATE_LIMIT = env.float("DELIVERY_RATE_LIMIT", default=0)  # messages/s across all workers; 0: none
+DELIVERY_SWEEP_SECONDS = env.float("DELIVERY_SWEEP_SECONDS", default=60)  # beat: due schedules, stalled sends
+DELIVERY_SMTP_TIMEOUT = env.float("DELIVERY_SMTP_TIMEOUT", default=30)
+# VERP: bounces go to <local>+<delivery>.<signature>@<domain>; unset: bounces@<the newsletter's sender domain>.
+DELIVERY_BOUNCE_ADDRESS = env.str("DELIVERY_BOUNCE_ADDRESS", default="")
+# The List-Unsubscribe mailto; unset: unsubscribe@<the newsletter's sender domain>. Read by process_bounces.
+DELIVERY_UNSUBSCRIBE_ADDRESS = env.str("DELIVERY_UNSUBSCRIBE_ADDRESS", default="")
+# Optional in-app DKIM signing (the relay usually signs): a PEM private key file, selector and domain.
+DKIM_PRIVATE_KEY_FILE = env.str("DKIM_PRIVATE_KEY_FILE", default="")
+DKIM_SELECTOR = env.str("DKIM_SELECTOR", default="")
+DKIM_DOMAIN = env.str("DKIM_DOMAIN", default="")
+# process_bounces: imap://user:pass@host/INBOX or imaps://… (or --maildir PATH).
+BOUNCE_IMAP_URL = env.str("BOUNCE_IMAP_URL", default="")
+ANYMAIL = {"WEBHOOK_SECRET": env.str("ANYMAIL_WEBHOOK_SECRET", default="")}
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # A task not acked within this time is given to another worker: keep it above the longest batch.
+    _visibility = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": _visibility,
+        "unacked_restore_interval": min(10, _visibility),
+        "unacked_restore_throttle": 1,
+    }
+CELERY_BEAT_SCHEDULE["delivery-sweep"] = {"task": "newsletter.delivery.sweep", "schedule": DELIVERY_SWEEP_SECONDS}
+# The queue workers consume and tasks go to; tests and bench_send use a queue of their own per run.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+
 # --- subscribers ---
 # The wording a reader agrees to on the subscribe form, and the privacy notice in force; both are
 # stored with each subscription. Change PRIVACY_NOTICE_VERSION whenever the notice changes.

@@ -16,6 +16,7 @@ urlpatterns = [
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="django.contrib.sitemaps.views.sitemap"),
     # Fixed paths before the archive's /<newsletter>/ catch-all.
     path("health/", health, name="health"),
+    path("anymail/", include("anymail.urls")),  # providers' tracking webhooks → newsletter/bounces.py
     path("", include("newsletter.subscription_urls")),
     path("", include("newsletter.urls")),
 ]

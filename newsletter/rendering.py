@@ -1,8 +1,15 @@
-"""Markdown to sanitised HTML: the one way text becomes markup, for web and email.
+"""Markdown to sanitised HTML: the one way text becomes markup, for web and email; and issue → email.
 
 Imported and editor text is untrusted, so the Markdown output is always passed
-through nh3 before it reaches a page or an email.
+through nh3 before it reaches a page or an email (never the email after CSS inlining).
 """
+
+import html as _html
+import textwrap
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import markdown
 import nh3
@@ -30,3 +37,255 @@ def markdown_to_html(text: str) -> str:
         return ""
     html = markdown.markdown(text, extensions=["sane_lists"], output_format="html")
     return sanitise_html(html)
+
+
+# Issue → email ---------------------------------------------------------------------
+#
+# An issue is rendered once (template, CSS inlining, plain text) into a RenderedIssue whose
+# personal parts are placeholders; each recipient's copy is then made by plain string
+# substitution (personalise), so sending costs no template run and no CSS inlining per person.
+
+EMAIL_TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates" / "email"
+GREETING = "%%GREETING%%"
+UNSUBSCRIBE_URL = "%%UNSUBSCRIBE_URL%%"
+PREFERENCES_URL = "%%PREFERENCES_URL%%"
+PLACEHOLDERS = (GREETING, UNSUBSCRIBE_URL, PREFERENCES_URL)
+# Gmail clips messages whose HTML passes about 102 KB; we warn a little before that.
+HTML_SIZE_WARNING = 100 * 1024
+TEXT_WIDTH = 72
+
+
+@dataclass(frozen=True)
+class RenderedIssue:
+    """What is mailed for one issue: placeholders stand where each recipient's own parts go."""
+
+    subject: str
+    preheader: str
+    html: str
+    text: str
+
+    @property
+    def html_size(self):
+        return len(self.html.encode("utf-8"))
+
+    @property
+    def too_big(self):
+        return self.html_size > HTML_SIZE_WARNING
+
+
+def render_issue(issue) -> RenderedIssue:
+    """Render the issue's email once: the layout with CSS inlined, and a plain-text part from the same content."""
+    import css_inline
+    from django.template.loader import render_to_string
+
+    from newsletter.tokens import absolute
+
+    newsletter = issue.newsletter
+    sections = _email_sections(issue)
+    subject = issue.subject or issue.title
+    context = {
+        "issue": issue,
+        "newsletter": newsletter,
+        "subject": subject,
+        "preheader": issue.preheader,
+        "sections": sections,
+        "intro_html": markdown_to_html(issue.intro),
+        "sign_off_html": markdown_to_html(issue.sign_off),
+        "intro_text": html_to_text(markdown_to_html(issue.intro)),
+        "sign_off_text": html_to_text(markdown_to_html(issue.sign_off)),
+        "web_url": absolute(issue.get_absolute_url()),
+        "subscribe_url": absolute(_subscribe_path()),
+        "site_host": urlsplit(absolute("/")).netloc,
+        "greeting_placeholder": GREETING,
+        "unsubscribe_placeholder": UNSUBSCRIBE_URL,
+        "preferences_placeholder": PREFERENCES_URL,
+        "css": (EMAIL_TEMPLATE_DIR / "issue-style.css").read_text(),
+    }
+    page = render_to_string("email/issue-body.html", context)
+    # Inline once per issue; @media rules (dark mode, narrow screens) stay in <style>.
+    inlined = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False).inline(page)
+    text = render_to_string("email/issue-body.txt", context)
+    text = "\n".join(line.rstrip() for line in text.splitlines()).strip() + "\n"
+    while "\n\n\n" in text:
+        text = text.replace("\n\n\n", "\n\n")
+    return RenderedIssue(subject=subject, preheader=issue.preheader, html=inlined, text=text)
+
+
+def substitutions(*, name: str, unsubscribe_url: str, preferences_url: str):
+    """(for HTML, for text): what each placeholder becomes for one recipient."""
+    greeting = f"Hello {name}," if name else "Hello,"
+    text = {GREETING: greeting, UNSUBSCRIBE_URL: unsubscribe_url, PREFERENCES_URL: preferences_url}
+    html = {GREETING: _html.escape(greeting, quote=False)}
+    html |= {UNSUBSCRIBE_URL: _html.escape(unsubscribe_url), PREFERENCES_URL: _html.escape(preferences_url)}
+    return html, text
+
+
+def fill(template: str, values: dict) -> str:
+    for placeholder, value in values.items():
+        template = template.replace(placeholder, value)
+    return template
+
+
+def personalise(html: str, text: str, *, name: str, unsubscribe_url: str, preferences_url: str):
+    """One recipient's HTML and text: plain substitution of the placeholders, nothing else."""
+    html_values, text_values = substitutions(
+        name=name, unsubscribe_url=unsubscribe_url, preferences_url=preferences_url
+    )
+    return fill(html, html_values), fill(text, text_values)
+
+
+def _subscribe_path():
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        return reverse("subscriptions:subscribe")
+    except NoReverseMatch:
+        return "/subscribe/"
+
+
+UNTITLED = {"closing": "And lastly…", "article": "Article"}
+
+
+def _email_sections(issue):
+    """Top-level sections in order, each with its digest items, labels, extra links and a text version."""
+    from newsletter.models import Section
+
+    rows = list(Section.objects.filter(issue=issue).order_by("position", "id").prefetch_related("links"))
+    items = {}
+    for row in rows:
+        if row.parent_id:
+            items.setdefault(row.parent_id, []).append(row)
+    top = [row for row in rows if not row.parent_id]
+    for section in top:
+        section.email_items = items.get(section.pk, [])
+        for s in [section, *section.email_items]:
+            _prepare(s)
+        section.label = section.heading or UNTITLED.get(section.kind, section.get_kind_display())
+        section.rule = "=" * min(TEXT_WIDTH, max(len(section.heading or section.label), 3))
+    return top
+
+
+def _prepare(section):
+    section.email_booking_html = markdown_to_html(section.booking) if section.booking else ""
+    shown = _html.unescape(section.body_html + section.email_booking_html)
+    section.email_links = [link for link in section.links.all() if f'href="{link.url}"' not in shown]
+    parts = []
+    if section.is_event:
+        facts = [
+            ("Date", section.event_date.strftime("%A %-d %B %Y") if section.event_date else ""),
+            ("Time", section.event_time.strftime("%H:%M") if section.event_time else ""),
+            ("Venue", section.venue),
+            ("Fee", section.fee),
+            ("Booking", html_to_text(section.email_booking_html)),
+        ]
+        parts.append("\n".join(f"{label}: {value}" for label, value in facts if value))
+    parts.append(html_to_text(section.body_html))
+    parts.extend(
+        f"- {link.title}: {link.url}" if link.title and link.title != link.url else f"- {link.url}"
+        for link in section.email_links
+    )
+    if section.source:
+        parts.append(f"({section.source})")
+    section.text = "\n\n".join(p for p in parts if p) + "\n"
+
+
+class _TextWriter(HTMLParser):
+    """Sanitised HTML → readable plain text: paragraphs wrapped, lists bulleted, links as 'text (URL)'."""
+
+    BLOCKS = {"p", "h2", "h3", "h4", "ul", "ol", "blockquote", "pre", "hr"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.blocks, self.line, self.lists, self.href, self.link_text, self.pre = [], [], [], None, [], False
+
+    def _flush(self, prefix=""):
+        text = "".join(self.line)
+        self.line = []
+        if self.pre:
+            if text.strip("\n"):
+                self.blocks.append(text.strip("\n"))
+            return
+        text = " ".join(text.split())
+        if not text:
+            return
+        indent = "  " * max(len(self.lists) - 1, 0)
+        first = indent + prefix
+        self.blocks.append(
+            textwrap.fill(
+                text,
+                TEXT_WIDTH,
+                initial_indent=first,
+                subsequent_indent=" " * len(first),
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+        )
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.BLOCKS or tag == "li":
+            self._flush(self._bullet())
+        if tag in ("ul", "ol"):
+            self.lists.append([tag, 0])
+        elif tag == "li" and self.lists:
+            self.lists[-1][1] += 1
+        elif tag == "br":
+            self.line.append("\n" if self.pre else " ")
+        elif tag == "hr":
+            self.blocks.append("-" * 20)
+        elif tag == "pre":
+            self.pre = True
+        elif tag == "a":
+            self.href, self.link_text = dict(attrs).get("href"), []
+        elif tag == "img":
+            alt = dict(attrs).get("alt")
+            if alt:
+                self.line.append(f"[{alt}]")
+
+    def _bullet(self):
+        if not self.lists or not self._in_item:
+            return ""
+        kind, n = self.lists[-1]
+        return f"{n}. " if kind == "ol" else "- "
+
+    _in_item = False
+
+    def handle_endtag(self, tag):
+        if tag == "a" and self.href is not None:
+            shown = " ".join("".join(self.link_text).split())
+            url = self.href
+            target = url[7:] if url.startswith("mailto:") else url
+            if shown and shown not in (url, target):
+                self.line.append(f" ({target})")
+            elif not shown:
+                self.line.append(target)
+            self.href = None
+        if tag == "li":
+            self._in_item = True
+            self._flush(self._bullet())
+            self._in_item = False
+        elif tag in self.BLOCKS:
+            self._in_item = tag == "li"
+            self._flush()
+            if tag in ("ul", "ol") and self.lists:
+                self.lists.pop()
+            if tag == "pre":
+                self.pre = False
+
+    def handle_data(self, data):
+        self.line.append(data)
+        if self.href is not None:
+            self.link_text.append(data)
+
+    def text(self):
+        self._flush()
+        return "\n\n".join(b for b in self.blocks if b.strip())
+
+
+def html_to_text(html: str) -> str:
+    """Plain text from our own sanitised HTML, keeping every link's address readable."""
+    if not html:
+        return ""
+    writer = _TextWriter()
+    writer.feed(html)
+    writer.close()
+    return writer.text()

@@ -6,6 +6,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
 
+from newsletter.admin.delivery import IssueSendingMixin
 from newsletter.models import Comment, Issue, Link, Newsletter, Section, SectionImage, Tag
 from newsletter.validation import markdown_problems
 from newsletter.weekly import start_next_issue
@@ -119,7 +120,7 @@ class CommentInline(admin.TabularInline):
 
 
 @admin.register(Issue)
-class IssueAdmin(SortableAdminBase, admin.ModelAdmin):
+class IssueAdmin(IssueSendingMixin, SortableAdminBase, admin.ModelAdmin):
     form = IssueForm
     list_display = ["title", "newsletter", "display_date", "status", "category", "section_count", "view_link"]
     list_filter = ["newsletter", "status", "category", "tags"]
@@ -128,8 +129,9 @@ class IssueAdmin(SortableAdminBase, admin.ModelAdmin):
     prepopulated_fields = {"slug": ["title"]}
     filter_horizontal = ["tags"]
     readonly_fields = ["status", "source_file", "source_ordinal", "source_hash", "created_at", "updated_at"]
+    readonly_fields += ["delivery_progress"]  # sending (admin/delivery.py)
     inlines = [SectionInline, CommentInline]
-    actions = ["copy_into_draft", "start_next_week"]
+    actions = ["copy_into_draft", "start_next_week", *IssueSendingMixin.sending_actions]
     # What was mailed is frozen; a correction is a new issue or an edit to the web version only.
     LOCKED_FIELDS = ["newsletter", "title", "slug", "subject", "preheader", "issue_date", "date_precision"]
 
@@ -148,7 +150,7 @@ class IssueAdmin(SortableAdminBase, admin.ModelAdmin):
 
     fieldsets = [
         (None, {"fields": ["newsletter", "title", "slug", "status", ("issue_date", "date_precision")]}),
-        ("Email", {"fields": ["subject", "preheader"]}),
+        ("Email", {"fields": ["subject", "preheader", "delivery_progress"]}),
         ("Content", {"fields": ["intro", "sign_off", "category", "tags"]}),
         (
             "Imported from",

@@ -1,0 +1,304 @@
+"""Benchmark the real send path end to end.
+
+    manage.py bench_send --subscribers N [--workers K] [--json] [--dkim]
+
+Creates N throwaway subscribers of a throwaway newsletter, copies a real imported issue into
+it, starts K Celery worker processes (one `celery -A config worker --concurrency K`) on the
+configured broker (Redis with CELERY_BROKER_URL, else the filesystem queue), sends the issue
+through start_send → send_issue → send_batch to the SMTP server named by EMAIL_URL, or to a
+counting sink this command starts on loopback, waits until all N are recorded, checks that
+nobody got two copies, prints the figures and removes everything it created.
+
+Figures: messages/s end to end (start_send to the last delivery recorded), render time per
+issue, worker CPU µs per recipient, peak RSS of a worker process, delivered, duplicates.
+"""
+
+import asyncio
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.db.models import Max
+
+from newsletter import delivery
+from newsletter.models import Delivery, Issue, Newsletter, Subscriber, Subscription
+from newsletter.rendering import render_issue
+
+ROOT = Path(settings.BASE_DIR)
+BENCH_DOMAIN = "bench.invalid"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+class CountingSink:
+    """A minimal, fast SMTP server on loopback that accepts everything and counts messages per recipient."""
+
+    def __init__(self):
+        self.per_recipient = Counter()
+        self.messages = 0
+        self.port = None
+        self._ready = threading.Event()
+        self._loop = None
+
+    def start(self):
+        threading.Thread(target=self._run, daemon=True).start()
+        self._ready.wait(10)
+        return self
+
+    def _run(self):
+        self._loop = asyncio.new_event_loop()
+        server = self._loop.run_until_complete(
+            asyncio.start_server(self._session, "127.0.0.1", 0, limit=64 * 1024 * 1024)
+        )
+        self.port = server.sockets[0].getsockname()[1]
+        self._ready.set()
+        self._loop.run_forever()
+
+    def stop(self):
+        if self._loop:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+
+    async def _session(self, reader, writer):
+        writer.write(b"220 sink ESMTP\r\n")
+        recipients = []
+        try:
+            while True:
+                line = await reader.readline()
+                if not line:
+                    break
+                verb = line[:4].upper()
+                if verb == b"EHLO":
+                    writer.write(b"250-sink\r\n250-8BITMIME\r\n250 SIZE 67108864\r\n")
+                elif verb == b"MAIL" or verb == b"RSET":
+                    recipients = []
+                    writer.write(b"250 ok\r\n")
+                elif verb == b"RCPT":
+                    recipients.append(line[8:].strip().strip(b"<>").lower())
+                    writer.write(b"250 ok\r\n")
+                elif verb == b"DATA":
+                    writer.write(b"354 go on\r\n")
+                    await reader.readuntil(b"\r\n.\r\n")
+                    self.messages += 1
+                    for recipient in recipients:
+                        self.per_recipient[recipient] += 1
+                    writer.write(b"250 queued\r\n")
+                elif verb == b"QUIT":
+                    writer.write(b"221 bye\r\n")
+                    break
+                else:
+                    writer.write(b"250 ok\r\n")
+                await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
+
+
+def _process_tree(pid):
+    """pid and its descendants (the prefork pool)."""
+    children = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        todo.extend(children.get(current, []))
+    return tree
+
+
+def _cpu_seconds(pids):
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / CLK_TCK
+
+
+def _peak_rss_mb(pids):
+    peak = 0
+    for pid in pids:
+        try:
+            match = re.search(r"VmHWM:\s+(\d+)", Path(f"/proc/{pid}/status").read_text())
+        except OSError:
+            continue
+        if match:
+            peak = max(peak, int(match.group(1)))
+    return round(peak / 1024, 1)
+
+
+class Command(BaseCommand):
+    help = "Send a real issue to N throwaway subscribers through the real path and print throughput figures."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--subscribers", type=int, required=True)
+        parser.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+        parser.add_argument("--json", action="store_true", dest="as_json")
+        parser.add_argument("--dkim", action="store_true", help="sign in the app with a throwaway 2048-bit key")
+        parser.add_argument("--timeout", type=float, default=1800)
+
+    def handle(self, *args, subscribers, workers, as_json, dkim, timeout, **options):
+        n = subscribers
+        sink = None
+        env = dict(os.environ)
+        env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+        # A queue of this run's own, so other workers on the same broker never take its tasks.
+        env["CELERY_TASK_DEFAULT_QUEUE"] = self._use_queue(f"bench-send-{os.getpid()}")
+        if not settings.EMAIL_URL:
+            sink = CountingSink().start()
+            env["EMAIL_URL"] = f"smtp://127.0.0.1:{sink.port}"
+        if dkim:
+            env.update(self._dkim_env())
+        source = Issue.objects.filter(status=Issue.Status.IMPORTED).order_by("-id").first()
+        if source is None:
+            call_command("import_seeds", verbosity=0)
+            source = Issue.objects.filter(status=Issue.Status.IMPORTED).order_by("-id").first()
+        if source is None:
+            raise CommandError("No imported issue to send; run import_seeds.")
+        newsletter, issue = self._setup(source, n)
+        worker = None
+        try:
+            render_times = []
+            for _ in range(3):
+                began = time.perf_counter()
+                rendered = render_issue(issue)
+                render_times.append(time.perf_counter() - began)
+            worker = self._start_worker(env, workers)
+            tree = _process_tree(worker.pid)
+            cpu_before = _cpu_seconds(tree)
+            started_wall = time.time()
+            delivery.start_send(issue)
+            deadline = time.monotonic() + timeout
+            # A cheap indexed check while it runs (a full count on every poll would load the database).
+            open_rows = Delivery.objects.filter(issue=issue, status__in=delivery.OPEN)
+            while not Delivery.objects.filter(issue=issue).exists() or open_rows.exists():
+                if time.monotonic() > deadline or Issue.objects.filter(pk=issue.pk, status="paused").exists():
+                    raise CommandError(f"Not finished: {delivery.progress(issue)}")
+                time.sleep(0.5)
+            counts = delivery.progress(issue)
+            last = Delivery.objects.filter(issue=issue).aggregate(m=Max("sent_at"))["m"]
+            seconds = max(last.timestamp() - started_wall, 1e-6)
+            tree = _process_tree(worker.pid)
+            cpu = _cpu_seconds(tree) - cpu_before
+            rss = _peak_rss_mb(tree)
+            if sink:
+                time.sleep(0.2)
+                delivered = sum(1 for k in sink.per_recipient if k.endswith(BENCH_DOMAIN.encode()))
+                duplicates = sum(c - 1 for c in sink.per_recipient.values() if c > 1)
+            else:
+                delivered = counts["sent"]
+                duplicates = 0  # only the database's view: the unique (issue, subscriber) row
+            result = {
+                "subscribers": n,
+                "workers": workers,
+                "database": connection.vendor,
+                "broker": settings.CELERY_BROKER_URL.split("://")[0],
+                "dkim": dkim,
+                "messages_per_second": round(counts["sent"] / seconds, 1),
+                "render_ms_per_issue": round(min(render_times) * 1000, 1),
+                "html_bytes": rendered.html_size,
+                "cpu_us_per_recipient": round(cpu * 1e6 / max(counts["sent"], 1)),
+                "peak_rss_mb_per_worker_process": rss,
+                "delivered": delivered,
+                "failed": counts["failed"],
+                "duplicates": duplicates,
+                "seconds": round(seconds, 2),
+            }
+        finally:
+            if worker:
+                os.killpg(worker.pid, signal.SIGTERM)
+                try:
+                    worker.wait(30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(worker.pid, signal.SIGKILL)
+            if sink:
+                sink.stop()
+            self._cleanup(newsletter, issue)
+        if as_json:
+            self.stdout.write(json.dumps(result))
+        else:
+            for key, value in result.items():
+                self.stdout.write(f"{key:32} {value}")
+        if duplicates or delivered != n:
+            raise CommandError(f"delivered {delivered} of {n}, {duplicates} duplicate(s)")
+
+    @staticmethod
+    def _use_queue(name):
+        from config.celery import app
+
+        app.conf.task_default_queue = name
+        app.__dict__.pop("amqp", None)  # routing is rebuilt from the new default queue
+        return name
+
+    def _setup(self, source, n):
+        run = f"bench-{int(time.time())}"
+        newsletter = Newsletter.objects.create(
+            name=f"Benchmark {run}", slug=run, sender_name="Bench", sender_email=f"news@{BENCH_DOMAIN}"
+        )
+        issue = source.copy_as_draft()
+        Issue.objects.filter(pk=issue.pk).update(newsletter=newsletter)
+        issue.refresh_from_db()
+        chunk = 5000
+        for start in range(0, n, chunk):
+            made = Subscriber.objects.bulk_create(
+                [
+                    Subscriber(email=f"{run}-{i}@{BENCH_DOMAIN}", name=f"Reader {i}")
+                    for i in range(start, min(n, start + chunk))
+                ]
+            )
+            if not made or made[0].pk is None:  # backends that do not return ids
+                made = Subscriber.objects.filter(email__startswith=f"{run}-").order_by("pk")[start : start + chunk]
+            Subscription.objects.bulk_create(
+                [Subscription(subscriber=s, newsletter=newsletter, status=Subscription.Status.ACTIVE) for s in made]
+            )
+        return newsletter, issue
+
+    def _start_worker(self, env, processes):
+        log = tempfile.TemporaryFile()  # noqa: SIM115  (kept open for the worker's lifetime)
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "worker", f"--concurrency={processes}", "-l", "warning"],
+            cwd=ROOT,
+            env={**env, "CELERY_TASK_ALWAYS_EAGER": "false", "LOG_LEVEL": "WARNING"},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        # Ready when the pool's processes exist (celery prints nothing at warning level).
+        deadline = time.monotonic() + 60
+        while len(_process_tree(worker.pid)) < processes + 1:
+            if worker.poll() is not None or time.monotonic() > deadline:
+                log.seek(0)
+                raise CommandError("the worker did not start:\n" + log.read().decode(errors="replace")[-3000:])
+            time.sleep(0.2)
+        return worker
+
+    def _dkim_env(self):
+        key = Path(tempfile.mkdtemp()) / "dkim.pem"
+        subprocess.run(["openssl", "genrsa", "-out", str(key), "2048"], check=True, capture_output=True)
+        return {"DKIM_PRIVATE_KEY_FILE": str(key), "DKIM_SELECTOR": "bench", "DKIM_DOMAIN": BENCH_DOMAIN}
+
+    def _cleanup(self, newsletter, issue):
+        # Raw deletes: collecting 100,000 cascades through the ORM would take longer than the send.
+        Delivery.objects.filter(issue=issue)._raw_delete(connection.alias)
+        Subscription.objects.filter(newsletter=newsletter)._raw_delete(connection.alias)
+        Subscriber.objects.filter(email__startswith=f"{newsletter.slug}-")._raw_delete(connection.alias)
+        issue.delete()
+        newsletter.delete()

@@ -1,0 +1,134 @@
+"""Helpers for the delivery tests: a real SMTP server (aiosmtpd) on loopback that records every message
+and can misbehave on purpose, and a Redis check. Not a test module."""
+
+import asyncio
+import email
+import email.policy
+import os
+import socket
+import threading
+import time
+from collections import Counter
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
+
+
+class RecordingHandler:
+    """Keeps every accepted message. Faults: addresses refused with 550; 451 for the first `busy_seconds`;
+    every `drop_every`-th connection dropped at its second MAIL FROM (a session that dies mid-batch)."""
+
+    def __init__(self, refuse=(), busy_seconds=0, drop_every=0):
+        self.messages = []
+        self.refuse = {a.lower() for a in refuse}
+        self.busy_until = time.monotonic() + busy_seconds if busy_seconds else 0
+        self.drop_every = drop_every
+        self.connections = 0
+        self.lock = threading.Lock()
+        self.holding = threading.Event()
+
+    def reset(self, refuse=(), busy_seconds=0, drop_every=0, hold_at=0, hold_seconds=0):
+        with self.lock:
+            self.messages.clear()
+            self.refuse = {a.lower() for a in refuse}
+            self.busy_until = time.monotonic() + busy_seconds if busy_seconds else 0
+            self.drop_every, self.connections = drop_every, 0
+            self.hold_at, self.hold_seconds, self.rcpts = hold_at, hold_seconds, 0
+            self.hold_until, self.held = 0, 0
+            self.holding.clear()
+
+    # From the hold_at-th RCPT on, every RCPT waits until hold_seconds have passed since then: each
+    # sender is parked waiting for an answer (`held` counts them), with no message half-accepted.
+    hold_at = 0
+    hold_seconds = 0
+    hold_until = 0
+    rcpts = 0
+    held = 0
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        with self.lock:
+            self.rcpts += 1
+            if self.hold_at and self.rcpts == self.hold_at:
+                self.hold_until = time.monotonic() + self.hold_seconds
+            wait = self.hold_until - time.monotonic()
+            if wait > 0:
+                self.held += 1
+        if wait > 0:
+            self.holding.set()
+            await asyncio.sleep(wait)
+        if address.lower() in self.refuse:
+            return "550 5.1.1 No such user here"
+        if self.busy_until and time.monotonic() < self.busy_until:
+            return "451 4.3.2 Try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        return "250 Message accepted"
+
+    def parsed(self):
+        return [email.message_from_bytes(content, policy=email.policy.default) for _, _, content in self.messages]
+
+    def per_recipient(self):
+        counts = Counter()
+        for _, recipients, _ in self.messages:
+            for recipient in recipients:
+                counts[recipient.lower()] += 1
+        return counts
+
+
+class FlakySMTP(SMTP):
+    def connection_made(self, transport):
+        handler = self.event_handler
+        with handler.lock:
+            handler.connections += 1
+            self._flaky = bool(handler.drop_every) and handler.connections % handler.drop_every == 0
+        self._mails = 0
+        super().connection_made(transport)
+
+    async def smtp_MAIL(self, arg):
+        self._mails += 1
+        if self._flaky and self._mails == 2:
+            self.transport.close()  # dropped without a word, before the message is accepted
+            return
+        await super().smtp_MAIL(arg)
+
+
+class FlakyController(Controller):
+    def factory(self):
+        return FlakySMTP(self.handler, **self.SMTP_kwargs)
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_smtp_server(handler):
+    """A real SMTP server on a free loopback port; `.port`, and `.stop()` when done."""
+    controller = FlakyController(handler, hostname="127.0.0.1", port=free_port(), ready_timeout=10)
+    controller.start()
+    return controller
+
+
+def redis_available(url):
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+        return True
+    except redis.exceptions.RedisError:
+        return False
+
+
+def require(available, message):
+    """Skip when a service is missing, except with CI=true, where a missing service fails."""
+    if available:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{message} (required with CI=true)")
+    pytest.skip(message)

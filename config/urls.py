@@ -12,6 +12,7 @@ admin.site.site_title = "Newsletter editor"
 admin.site.index_title = "Newsletters, issues and subscribers"
 
 urlpatterns = [
+    path("admin/editor/", include("newsletter.editor_urls")),
     path("admin/", admin.site.urls),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="django.contrib.sitemaps.views.sitemap"),
     # Fixed paths before the archive's /<newsletter>/ catch-all.

@@ -55,6 +55,31 @@
     });
   }
 
+  function addMarkdownPreviews(form) {
+    var csrf = form.querySelector("input[name=csrfmiddlewaretoken]");
+    var url = form.dataset.markdownPreview || "/admin/editor/markdown-preview/";
+    form.querySelectorAll("textarea[name$='body_markdown'], textarea[name=intro], textarea[name=sign_off]").forEach(function (area) {
+      if (area.closest(".empty-form")) { return; }
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "markdown-preview-button";
+      button.textContent = "Preview";
+      var output = document.createElement("div");
+      output.className = "markdown-preview";
+      output.setAttribute("aria-live", "polite");
+      output.hidden = true;
+      button.addEventListener("click", function () {
+        var body = new URLSearchParams();
+        body.append("text", area.value);
+        fetch(url, {method: "POST", body: body, credentials: "same-origin",
+                    headers: {"X-CSRFToken": csrf ? csrf.value : ""}})
+          .then(function (response) { return response.text(); })
+          .then(function (html) { output.innerHTML = html; output.hidden = false; });
+      });
+      area.after(button, output);
+    });
+  }
+
   var dirty = false;
   function markDirty() { dirty = true; }
 
@@ -65,6 +90,7 @@
       if (group.querySelector("input[name$='-position']")) { addMoveButtons(group); }
     });
     addCounters();
+    addMarkdownPreviews(form);
     form.addEventListener("input", markDirty);
     form.addEventListener("change", markDirty);
     form.addEventListener("submit", function () { dirty = false; });

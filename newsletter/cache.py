@@ -54,6 +54,8 @@ def archive_version():
 
 def archive_changed():
     """Make every archive page render afresh once the current transaction commits."""
+    if not settings.ARCHIVE_CACHE_SECONDS:
+        return  # no page cache, nothing to forget (and no write: workers call this too)
     transaction.on_commit(_new_version)
 
 

@@ -47,6 +47,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from newsletter import bounces
+from newsletter.cache import archive_changed
 from newsletter.models import Delivery, Issue, Subscriber, Subscription, Suppression, email_hash
 from newsletter.rendering import PLACEHOLDERS, fill, render_issue, substitutions
 from newsletter.tokens import absolute, preferences_token, unsubscribe_token
@@ -67,8 +68,8 @@ class SendError(ValidationError):
 # The editor's side ------------------------------------------------------------------------
 
 
-def can_send(issue):
-    """Reasons the issue cannot be sent or scheduled now; an empty list means it can."""
+def can_send(issue, user=None):
+    """Reasons the issue cannot be sent or scheduled now (by `user`, when given); an empty list means it can."""
     if issue.status == Issue.Status.IMPORTED:
         return ["Imported issues are part of the archive and are never sent."]
     problems = []
@@ -76,6 +77,8 @@ def can_send(issue):
         problems.append(f"It is {issue.get_status_display().lower()}; only a draft or scheduled issue can be sent.")
     if issue.newsletter.requires_approval and not issue.approved_at:
         problems.append("This newsletter needs a second editor to approve each issue before it is sent.")
+    elif issue.newsletter.requires_approval and user is not None and issue.approved_by_id == user.pk:
+        problems.append("You approved this issue; a second editor must be the one to send it.")
     return problems
 
 
@@ -94,7 +97,7 @@ def start_send(issue, user=None):
     Safe against double clicks and concurrent beats: only one caller moves the issue out of
     DRAFT/SCHEDULED (a compare-and-set update); the others get SendError.
     """
-    problems = can_send(issue)
+    problems = can_send(issue, user)
     if problems:
         raise SendError(" ".join(problems))
     rendered = render_issue(issue)
@@ -115,6 +118,7 @@ def start_send(issue, user=None):
         if not claimed:
             raise SendError("This issue is already being sent.")
         _queue_send_issue(issue.pk)
+        archive_changed()  # the issue is on the web from now on
     issue.refresh_from_db()
     logger.info(json.dumps({"event": "send_started", "issue": issue.pk, "html_bytes": rendered.html_size}))
     return issue
@@ -122,7 +126,7 @@ def start_send(issue, user=None):
 
 def schedule(issue, when, user=None):
     """Send the issue once at `when`; beat's sweep picks it up (no long Celery ETA)."""
-    problems = can_send(issue)
+    problems = can_send(issue, user)
     if problems:
         raise SendError(" ".join(problems))
     if when <= timezone.now():
@@ -474,6 +478,7 @@ def _finish(issue_id):
     if Issue.objects.filter(pk=issue_id, status=Issue.Status.SENDING).update(
         status=Issue.Status.SENT, sent_at=timezone.now()
     ):
+        archive_changed()
         logger.info(json.dumps({"event": "send_finished", "issue": issue_id}))
 
 

@@ -1,5 +1,6 @@
 """The domain: newsletters, their issues and sections, and who receives them."""
 
+import datetime
 import hashlib
 
 from django.conf import settings
@@ -26,6 +27,7 @@ RESERVED_NEWSLETTER_SLUGS = frozenset(
         "unsubscribe",
         "contribute",
         "health",
+        "anymail",
     }
 )
 RESERVED_ISSUE_SLUGS = frozenset({"feed", "events", "calendar"})
@@ -126,7 +128,8 @@ class Issue(models.Model):
         DAY = "day", "Day"
         MONTH = "month", "Month"
 
-    PUBLISHED_STATUSES = (Status.SENT, Status.IMPORTED)
+    # Readers see an issue on the web from the moment its sending starts ("view in browser").
+    PUBLISHED_STATUSES = (Status.SENDING, Status.PAUSED, Status.SENT, Status.IMPORTED)
     # Allowed status changes; anything else is refused by transition_to().
     TRANSITIONS = {
         Status.DRAFT: {Status.SCHEDULED, Status.SENDING},
@@ -208,8 +211,20 @@ class Issue(models.Model):
 
     @property
     def is_locked(self):
-        """Once sending starts, what subscribers get can no longer change."""
+        """Once sending starts, what subscribers get can no longer change (what was mailed is in sent_html)."""
         return self.status in (self.Status.SENDING, self.Status.PAUSED, self.Status.SENT)
+
+    @property
+    def sections_locked(self):
+        """While it sends, nothing changes; once sent, sections may be corrected for the web page only."""
+        return self.status in (self.Status.SENDING, self.Status.PAUSED)
+
+    @property
+    def web_updated_at(self):
+        """When the web page was corrected after the issue was mailed, else None."""
+        if self.sent_at and self.updated_at and self.updated_at - self.sent_at > datetime.timedelta(minutes=1):
+            return self.updated_at
+        return None
 
     @property
     def display_date(self):

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from newsletter.cache import cache_archive_page
 from newsletter.feeds import NewsletterFeed
 from newsletter.views import archive, calendar, contributions
 
@@ -12,7 +13,7 @@ urlpatterns = [
     path("tags/<slug:slug>/", archive.tag_detail, name="tag"),
     path("contribute/<slug:slug>/", contributions.contribute, name="contribute"),
     path("<slug:slug>/", archive.newsletter_archive, name="newsletter"),
-    path("<slug:slug>/feed/", NewsletterFeed(), name="feed"),
+    path("<slug:slug>/feed/", cache_archive_page(NewsletterFeed()), name="feed"),
     path("<slug:slug>/events.ics", calendar.newsletter_events, name="events"),
     path("<slug:newsletter_slug>/<slug:slug>/", archive.issue_detail, name="issue"),
 ]

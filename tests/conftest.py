@@ -391,6 +391,19 @@ def redis_url():
     client.close()
 
 
+@pytest.fixture
+def fresh_celery_pools():
+    """Start from fresh broker connection pools, whatever an earlier test closed (e.g. a worker fixture)."""
+    import kombu.pools
+
+    from config.celery import app
+
+    kombu.pools.reset()
+    app._pool = None
+    app.amqp._producer_pool = None
+    return app
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """Logins in tests need not resist brute force; PBKDF2's cost would dominate the suite."""

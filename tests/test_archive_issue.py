@@ -147,11 +147,18 @@ def test_issue_without_visible_comments_has_no_comments_region(client, make_issu
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("status", [Issue.Status.DRAFT, Issue.Status.SCHEDULED, Issue.Status.SENDING])
+@pytest.mark.parametrize("status", [Issue.Status.DRAFT, Issue.Status.SCHEDULED])
 def test_unpublished_issue_is_not_found(client, make_issue, status):
     issue = make_issue("Not yet", status=status, issue_date=datetime.date(2030, 1, 1))
 
     assert client.get(issue.get_absolute_url()).status_code == 404
+
+
+@pytest.mark.django_db
+def test_an_issue_being_sent_is_on_the_web_for_view_in_browser_links(client, make_issue):
+    sending = make_issue("Going out now", status=Issue.Status.SENDING)
+
+    assert client.get(sending.get_absolute_url()).status_code == 200
 
 
 @pytest.mark.django_db

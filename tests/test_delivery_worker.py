@@ -15,6 +15,7 @@ import threading
 import time
 from pathlib import Path
 
+import kombu.pools
 import pytest
 from django.db import connection
 from django.utils import timezone
@@ -146,9 +147,12 @@ def workers(django_db_setup, django_db_blocker, smtp, tmp_path_factory):
         pool.stop()
         if app._pool is not None:
             app._pool.force_close_all()
-        app.conf.broker_url, app.conf.task_always_eager, app.conf.broker_transport_options, app._pool = saved
+        # The saved pool was closed above: leave none, so the next use builds a fresh one.
+        app.conf.broker_url, app.conf.task_always_eager, app.conf.broker_transport_options, _ = saved
+        app._pool = None
         app.conf.task_default_queue = saved_queue
         app.__dict__.pop("amqp", None)
+        kombu.pools.reset()
 
 
 @pytest.fixture

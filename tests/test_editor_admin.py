@@ -1,10 +1,12 @@
 """Composing in the admin: unsafe Markdown refused, order kept, sent issues locked, next week's draft."""
 
+import datetime
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from newsletter.models import Issue, Section
 
@@ -80,12 +82,38 @@ def test_new_section_order_is_saved(editor_client, draft):
     assert list(draft.sections.values_list("heading", flat=True)) == ["Second", "First"]
 
 
-def test_a_sent_issue_is_locked(editor_client, draft):
-    Issue.objects.filter(pk=draft.pk).update(status="sent")
-    response = editor_client.get(reverse("admin:newsletter_issue_change", args=[draft.pk]))
+def test_a_sent_issue_is_locked_but_its_web_page_can_be_corrected(editor_client, draft, client):
+    mailed = "<p>What subscribers got</p>"
+    Issue.objects.filter(pk=draft.pk).update(
+        status="sent", sent_html=mailed, sent_at=timezone.now() - datetime.timedelta(days=2)
+    )
+    url = reverse("admin:newsletter_issue_change", args=[draft.pk])
+    response = editor_client.get(url)
     assert "title" not in response.context["adminform"].form.fields
+    data = form_data(response)
+    data["sections-0-body_markdown"] = "One, corrected"
+    assert editor_client.post(url, data).status_code == 302
+    draft.refresh_from_db()
+    assert draft.sent_html == mailed  # the mailed copy never changes
+    page = client.get(draft.get_absolute_url()).content.decode()
+    assert "One, corrected" in page and "Updated" in page
+
+
+def test_sections_are_read_only_while_an_issue_sends(editor_client, draft):
+    Issue.objects.filter(pk=draft.pk).update(status="sending")
+    response = editor_client.get(reverse("admin:newsletter_issue_change", args=[draft.pk]))
     section_formset = response.context["inline_admin_formsets"][0]
     assert not section_formset.has_change_permission and not section_formset.has_add_permission
+
+
+def test_editing_an_approved_issue_asks_for_a_new_approval(editor_client, draft):
+    Issue.objects.filter(pk=draft.pk).update(approved_at=timezone.now())
+    url = reverse("admin:newsletter_issue_change", args=[draft.pk])
+    data = form_data(editor_client.get(url))
+    data["sections-0-body_markdown"] = "One, changed after approval"
+    editor_client.post(url, data)
+    draft.refresh_from_db()
+    assert draft.approved_at is None
 
 
 def test_start_next_week_action_opens_the_new_draft(editor_client, draft):

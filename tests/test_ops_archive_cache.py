@@ -173,3 +173,24 @@ def client_text(client, url):
     response = client.get(url)
     assert response.status_code == 200, url
     return response.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_issue_appears_in_the_cached_archive_as_soon_as_its_sending_starts(
+    client, make_issue, page_cache, fresh_celery_pools
+):
+    from newsletter import delivery
+
+    draft = make_issue("Out today", status=Issue.Status.DRAFT)
+    archive_url = reverse("archive:newsletter", args=[draft.newsletter.slug])
+    assert "Out today" not in client_text(client, archive_url)  # now cached without it
+
+    app = fresh_celery_pools
+    app.conf.task_always_eager = False  # the send is queued, not run: the issue stays "sending"
+    try:
+        delivery.start_send(draft)  # a status update(): no model signal, so delivery refreshes the cache itself
+    finally:
+        app.conf.task_always_eager = True
+
+    assert Issue.objects.get(pk=draft.pk).status == Issue.Status.SENDING
+    assert "Out today" in client_text(client, archive_url)

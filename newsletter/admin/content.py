@@ -102,15 +102,15 @@ class SectionInline(SortableStackedInline):
             kwargs["queryset"] = Section.objects.filter(issue_id=issue_id, kind=Section.Kind.DIGEST)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    # `obj` is the issue: a locked (sending or sent) issue's sections are read-only.
+    # `obj` is the issue: its sections are read-only while it sends (a sent issue's web page may be corrected).
     def has_add_permission(self, request, obj=None):
-        return super().has_add_permission(request, obj) and not (obj and obj.is_locked)
+        return super().has_add_permission(request, obj) and not (obj and obj.sections_locked)
 
     def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) and not (obj and obj.is_locked)
+        return super().has_change_permission(request, obj) and not (obj and obj.sections_locked)
 
     def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and not (obj and obj.is_locked)
+        return super().has_delete_permission(request, obj) and not (obj and obj.sections_locked)
 
 
 class CommentInline(admin.TabularInline):
@@ -122,13 +122,21 @@ class CommentInline(admin.TabularInline):
 @admin.register(Issue)
 class IssueAdmin(IssueSendingMixin, SortableAdminBase, admin.ModelAdmin):
     form = IssueForm
-    list_display = ["title", "newsletter", "display_date", "status", "category", "section_count", "view_link"]
+    list_display = ["title", "newsletter", "display_date", "status", "category", "section_count", "review_link"]
     list_filter = ["newsletter", "status", "category", "tags"]
     search_fields = ["title", "subject", "intro", "sections__heading"]
     date_hierarchy = "issue_date"
     prepopulated_fields = {"slug": ["title"]}
     filter_horizontal = ["tags"]
-    readonly_fields = ["status", "source_file", "source_ordinal", "source_hash", "created_at", "updated_at"]
+    readonly_fields = [
+        "status",
+        "review_link",
+        "source_file",
+        "source_ordinal",
+        "source_hash",
+        "created_at",
+        "updated_at",
+    ]
     readonly_fields += ["delivery_progress"]  # sending (admin/delivery.py)
     inlines = [SectionInline, CommentInline]
     actions = ["copy_into_draft", "start_next_week", *IssueSendingMixin.sending_actions]
@@ -149,7 +157,10 @@ class IssueAdmin(IssueSendingMixin, SortableAdminBase, admin.ModelAdmin):
         return fields
 
     fieldsets = [
-        (None, {"fields": ["newsletter", "title", "slug", "status", ("issue_date", "date_precision")]}),
+        (
+            None,
+            {"fields": ["newsletter", "title", "slug", ("status", "review_link"), ("issue_date", "date_precision")]},
+        ),
         ("Email", {"fields": ["subject", "preheader", "delivery_progress"]}),
         ("Content", {"fields": ["intro", "sign_off", "category", "tags"]}),
         (
@@ -184,11 +195,14 @@ class IssueAdmin(IssueSendingMixin, SortableAdminBase, admin.ModelAdmin):
     def display_date(self, obj):
         return obj.display_date
 
-    @admin.display(description="Web")
-    def view_link(self, obj):
-        if not obj.is_published:
-            return "–"
-        return format_html('<a href="{}">view</a>', obj.get_absolute_url())
+    @admin.display(description="Preview and send")
+    def review_link(self, obj):
+        if not obj or not obj.pk:
+            return "Save the issue first."
+        review = reverse("editor:review", args=[obj.pk])
+        label = "Review and send" if obj.status in (Issue.Status.DRAFT, Issue.Status.SCHEDULED) else "Preview"
+        web = format_html(' · <a href="{}">web page</a>', obj.get_absolute_url()) if obj.is_published else ""
+        return format_html('<a href="{}">{}</a>{}', review, label, web)
 
     def save_model(self, request, obj, form, change):
         if change and obj.source_file:
@@ -197,7 +211,13 @@ class IssueAdmin(IssueSendingMixin, SortableAdminBase, admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        form.instance.rebuild_search_text()
+        issue = form.instance
+        issue.rebuild_search_text()
+        # An approval is for the content that was approved: an edit asks for a new one.
+        edited = form.has_changed() or any(formset.has_changed() for formset in formsets)
+        if change and edited and issue.approved_at:
+            Issue.objects.filter(pk=issue.pk).update(approved_by=None, approved_at=None)
+            self.message_user(request, "The issue changed since it was approved; it needs approving again.")
 
     @admin.action(description="Start next week's issue from this one")
     def start_next_week(self, request, queryset):

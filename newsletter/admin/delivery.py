@@ -90,7 +90,7 @@ class IssueSendingMixin:
     @admin.action(description="Send now…", permissions=["send"])
     def send_now(self, request, queryset):
         issues = list(queryset.select_related("newsletter"))
-        blocked = [(issue, delivery.can_send(issue)) for issue in issues]
+        blocked = [(issue, delivery.can_send(issue, request.user)) for issue in issues]
         sendable = [issue for issue, problems in blocked if not problems]
         if request.POST.get("confirm") == "yes":
             started = 0

@@ -89,12 +89,6 @@ def _sample_copy(issue, request):
     return rendered, html, text
 
 
-def _approval_problem(issue, user):
-    if issue.newsletter.requires_approval and issue.approved_by_id == user.pk:
-        return "You approved this issue; a second editor must be the one to send it."
-    return None
-
-
 @never_cache
 def review(request, pk):
     issue = _issue(pk)
@@ -109,7 +103,7 @@ def review(request, pk):
         "text": text,
         "findings": presend.run(issue),
         "audience": delivery.audience_count(issue),
-        "send_problems": delivery.can_send(issue),
+        "send_problems": delivery.can_send(issue, request.user),
         "can_send_permission": request.user.has_perm(SEND_PERMISSION),
         "test_form": TestSendForm(initial={"addresses": default_to}),
         "schedule_form": ScheduleForm(
@@ -187,9 +181,9 @@ def schedule(request, pk):
     _require_send_permission(request)
     issue = _issue(pk)
     form = ScheduleForm(request.POST)
-    problem = _approval_problem(issue, request.user)
-    if problem:
-        messages.error(request, problem)
+    problems = delivery.can_send(issue, request.user)
+    if problems:
+        messages.error(request, " ".join(problems))
     elif not form.is_valid():
         messages.error(request, "Give a date and time to send it.")
     else:
@@ -218,10 +212,7 @@ def send_now(request, pk):
     """GET: a confirmation stating how many will receive it. POST: send."""
     _require_send_permission(request)
     issue = _issue(pk)
-    problems = delivery.can_send(issue)
-    problem = _approval_problem(issue, request.user)
-    if problem:
-        problems.append(problem)
+    problems = delivery.can_send(issue, request.user)
     if request.method == "POST" and not problems:
         try:
             delivery.start_send(issue, user=request.user)

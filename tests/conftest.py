@@ -392,6 +392,20 @@ def redis_url():
 
 
 @pytest.fixture
+def editor_client(client, db):
+    """The test client, logged in as an editor made the way `make run` makes one (the Editors group)."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("create_editor", "--username", "ed", stdout=out)
+    password = out.getvalue().split("password: ")[1].split()[0]
+    assert client.login(username="ed", password=password)
+    return client
+
+
+@pytest.fixture
 def fresh_celery_pools():
     """Start from fresh broker connection pools, whatever an earlier test closed (e.g. a worker fixture)."""
     import kombu.pools

@@ -15,15 +15,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def editor_client(client):
-    out = StringIO()
-    call_command("create_editor", "--username", "ed", stdout=out)
-    password = out.getvalue().split("password: ")[1].split()[0]
-    assert client.login(username="ed", password=password)
-    return client
-
-
-@pytest.fixture
 def imported():
     call_command("import_seeds", str(SEEDS / "002_d9b6d64c7e93d693.txt"), str(SEEDS / "003_f5898a36ffc72505.txt"),
                  stdout=StringIO())  # fmt: skip

@@ -1,25 +1,14 @@
 """Composing in the admin: unsafe Markdown refused, order kept, sent issues locked, next week's draft."""
 
 import datetime
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
 from newsletter.models import Issue, Section
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def editor_client(client):
-    out = StringIO()
-    call_command("create_editor", "--username", "ed", stdout=out)
-    password = out.getvalue().split("password: ")[1].split()[0]
-    assert client.login(username="ed", password=password)
-    return client
 
 
 def form_data(response):

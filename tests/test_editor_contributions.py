@@ -1,10 +1,8 @@
 """Colleagues suggest items; the editor accepts one into the current draft or declines it."""
 
 import datetime
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 
 from newsletter.models import Contribution, Issue
@@ -19,14 +17,6 @@ SUGGESTION = {
     "contact_name": "Sam Clerk",
     "contact_email": "sam@example.org",
 }
-
-
-@pytest.fixture
-def editor_client(client):
-    out = StringIO()
-    call_command("create_editor", "--username", "ed", stdout=out)
-    assert client.login(username="ed", password=out.getvalue().split("password: ")[1].split()[0])
-    return client
 
 
 def test_a_colleague_suggests_an_item_and_it_lands_in_the_inbox(client, newsletter):

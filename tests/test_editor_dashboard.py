@@ -1,24 +1,14 @@
 """The admin index shows the editor's week at a glance."""
 
 import datetime
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 
 from newsletter.dashboard import list_growth
 from newsletter.models import Contribution, Subscriber, Subscription
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def editor_client(client):
-    out = StringIO()
-    call_command("create_editor", "--username", "ed", stdout=out)
-    assert client.login(username="ed", password=out.getvalue().split("password: ")[1].split()[0])
-    return client
 
 
 def subscribe(newsletter, email, confirmed=None, left=None):

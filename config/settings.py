@@ -296,3 +296,14 @@ SUBSCRIBE_RATE_PER_ADDRESS = env.int("SUBSCRIBE_RATE_PER_ADDRESS", default=5)  #
 CONFIRMATION_MIN_INTERVAL = env.int("CONFIRMATION_MIN_INTERVAL", default=600)  # seconds between confirmation mails
 # Behind one reverse proxy that sets X-Forwarded-For, rate limits use its last entry as the client IP.
 RATELIMIT_TRUST_FORWARDED_FOR = env.bool("RATELIMIT_TRUST_FORWARDED_FOR", default=False)
+
+# --- housekeeping ---
+# Delivery rows of issues sent longer ago than this are summarised per issue (IssueDeliveryStats) and
+# deleted by the daily beat task. Must stay above 30: the soft-bounce rule reads 30 days of deliveries.
+DELIVERY_RETENTION_DAYS = env.int("DELIVERY_RETENTION_DAYS", default=90)
+if DELIVERY_RETENTION_DAYS <= 30:
+    raise ImproperlyConfigured("DELIVERY_RETENTION_DAYS must be more than 30 (the soft-bounce rule reads 30 days).")
+CELERY_BEAT_SCHEDULE["prune-deliveries"] = {
+    "task": "newsletter.housekeeping.prune_deliveries",
+    "schedule": 24 * 3600.0,
+}

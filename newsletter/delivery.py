@@ -48,7 +48,15 @@ from django.utils import timezone
 
 from newsletter import bounces
 from newsletter.cache import archive_changed
-from newsletter.models import Delivery, Issue, Subscriber, Subscription, Suppression, email_hash
+from newsletter.models import (
+    Delivery,
+    Issue,
+    IssueDeliveryStats,
+    Subscriber,
+    Subscription,
+    Suppression,
+    email_hash,
+)
 from newsletter.rendering import PLACEHOLDERS, fill, render_issue, substitutions
 from newsletter.tokens import absolute, preferences_token, unsubscribe_token
 
@@ -183,6 +191,10 @@ def retry_failed(issue):
 def progress(issue):
     """Counts for the admin and the send_issue command; `rate` is messages/s over the last few seconds."""
     now = timezone.now()
+    status = Issue.objects.filter(pk=issue.pk).values_list("status", flat=True).first()
+    stored = IssueDeliveryStats.objects.filter(issue_id=issue.pk).values("total", "sent", "failed", "skipped").first()
+    if stored:  # rows pruned by newsletter.housekeeping: the totals written before they went
+        return {**stored, "pending": 0, "rate": 0.0, "status": status}
     counts = Delivery.objects.filter(issue_id=issue.pk).aggregate(
         total=Count("id"),
         sent=Count("id", filter=Q(status=Delivery.Status.SENT)),
@@ -191,7 +203,6 @@ def progress(issue):
         pending=Count("id", filter=Q(status__in=OPEN)),
         recent=Count("id", filter=Q(sent_at__gte=now - datetime.timedelta(seconds=RATE_WINDOW_SECONDS))),
     )
-    status = Issue.objects.filter(pk=issue.pk).values_list("status", flat=True).first()
     recent = counts.pop("recent")
     return {**counts, "rate": round(recent / RATE_WINDOW_SECONDS, 1), "status": status}
 

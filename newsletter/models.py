@@ -629,7 +629,37 @@ class Delivery(models.Model):
             models.Index(fields=["issue", "status"], name="delivery_progress_idx"),
             models.Index(fields=["status", "leased_until"], name="delivery_claim_idx"),
             models.Index(fields=["subscriber", "bounced_at"], name="delivery_bounce_idx"),
+            # Only the open rows of a send, in id order: claims of retries and expired leases at the tail of
+            # a send read these few rows instead of walking the primary key past every older issue's rows.
+            models.Index(
+                fields=["issue", "id"],
+                condition=Q(status__in=["pending", "sending"]),
+                name="delivery_open_idx",
+            ),
         ]
 
     def __str__(self):
         return f"{self.issue} → {self.subscriber or 'erased subscriber'} ({self.status})"
+
+
+class IssueDeliveryStats(models.Model):
+    """An issue's delivery totals, written once when its Delivery rows are pruned (newsletter.housekeeping).
+
+    Once this row exists it is the issue's record: progress and the dashboard read it instead of counting rows.
+    `bounced` counts hard and soft bounces; complaints are counted apart.
+    """
+
+    issue = models.OneToOneField(Issue, on_delete=models.CASCADE, primary_key=True, related_name="delivery_stats")
+    total = models.PositiveIntegerField(default=0)
+    sent = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    bounced = models.PositiveIntegerField(default=0)
+    complaints = models.PositiveIntegerField(default=0)
+    pruned_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "issue delivery stats"
+
+    def __str__(self):
+        return f"{self.issue}: {self.sent} of {self.total} sent"

@@ -64,7 +64,6 @@ logger = logging.getLogger("newsletter.delivery")
 
 OPEN = (Delivery.Status.PENDING, Delivery.Status.SENDING)
 RATE_WINDOW_SECONDS = 10
-FREEZE_CHUNK = 5000
 # Stop a batch this long before its lease ends, so a slow server never lets a lease lapse mid-send.
 LEASE_MARGIN_SECONDS = 0.2
 
@@ -252,21 +251,27 @@ def send_issue(issue_id):
 
 
 def _freeze(issue):
-    subscriber_ids = (
+    """One INSERT … SELECT: the database copies the audience into Delivery rows without a round trip per row.
+
+    ON CONFLICT DO NOTHING keeps it idempotent (the unique (issue, subscriber) constraint); the
+    WHERE on the outer SELECT is there for SQLite, whose parser needs it before ON CONFLICT.
+    """
+    eligible = (
         audience(issue)
         .filter(Q(confirmed_at__isnull=True) | Q(confirmed_at__lte=issue.send_started_at or timezone.now()))
-        .order_by("subscriber_id")
-        .values_list("subscriber_id", flat=True)
-        .iterator(chunk_size=FREEZE_CHUNK)
+        .values("subscriber_id")
     )
-    total, chunk = 0, []
-    for subscriber_id in subscriber_ids:
-        chunk.append(Delivery(issue_id=issue.pk, subscriber_id=subscriber_id))
-        if len(chunk) == FREEZE_CHUNK:
-            total += len(Delivery.objects.bulk_create(chunk, ignore_conflicts=True))
-            chunk = []
-    if chunk:
-        total += len(Delivery.objects.bulk_create(chunk, ignore_conflicts=True))
+    select_sql, select_params = eligible.query.sql_with_params()
+    created_at = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {Delivery._meta.db_table} "
+            "(issue_id, subscriber_id, status, attempts, last_error, message_id, bounce, created_at) "
+            f"SELECT %s, audience.subscriber_id, %s, 0, '', '', '', %s FROM ({select_sql}) AS audience WHERE 1 = 1 "
+            "ON CONFLICT (issue_id, subscriber_id) DO NOTHING",
+            [issue.pk, Delivery.Status.PENDING, created_at, *select_params],
+        )
+        total = cursor.rowcount
     logger.info(json.dumps({"event": "audience_frozen", "issue": issue.pk, "deliveries": total}))
     return total
 

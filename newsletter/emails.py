@@ -46,14 +46,19 @@ def _message(kind, context, to, newsletter=None, headers=None):
     return message
 
 
-def confirmation_message(subscriber, subscriptions):
-    """Ask the person to confirm the given pending subscriptions, with a link valid for 7 days."""
+def confirmation_message(subscriber, subscriptions, name=""):
+    """Ask the person to confirm the given pending subscriptions, with a link valid for 7 days.
+
+    name, the name asked for with the request, travels only inside the link: the mail greets
+    the person by the stored name and never repeats text a stranger may have typed.
+    """
     newsletters = [s.newsletter for s in subscriptions]
     context = {
         "subscriber": subscriber,
         "address": display_address(subscriber.email),
         "newsletters": newsletters,
-        "confirm_url": tokens.confirm_url(subscriber.pk, [n.pk for n in newsletters]),
+        "confirm_url": tokens.confirm_url(subscriber.pk, [n.pk for n in newsletters], name),
+        "renames": bool(name),
         "valid_days": tokens.CONFIRM_MAX_AGE.days,
         "site_url": settings.SITE_URL,
     }
@@ -81,7 +86,7 @@ def welcome_message(subscription):
     return _message("welcome", context, subscription.subscriber.email, newsletter=newsletter, headers=headers)
 
 
-def send_confirmation(subscriber_id):
+def send_confirmation(subscriber_id, name=""):
     """Mail a confirmation covering every subscription still pending now; False when there is none."""
     subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
     if subscriber is None:  # erased meanwhile
@@ -93,7 +98,7 @@ def send_confirmation(subscriber_id):
     )
     if not pending:
         return False
-    confirmation_message(subscriber, pending).send()
+    confirmation_message(subscriber, pending, name).send()
     Subscriber.objects.filter(pk=subscriber.pk).update(last_confirmation_sent_at=timezone.now())
     return True
 

@@ -8,6 +8,8 @@ Rules every function here keeps:
   records that consent was given. Unsubscribed and erased addresses go on the hashed
   suppression list; an import or an editor never re-activates them: only the person's new
   confirmation does (and it lifts the suppression).
+- Nothing a stranger sends changes what is stored about an existing subscriber: a name sent for a
+  known address travels only in the confirmation link, and confirm() applies it.
 - Unsubscribing is one compare-and-set UPDATE of the status, so it holds for every later send.
 - Confirmation mails go out from a Celery task after the transaction commits, at most one per
   address per CONFIRMATION_MIN_INTERVAL (claimed with a compare-and-set on
@@ -121,11 +123,12 @@ def editor_consent_text(editor=None):
 # Confirmation mails -------------------------------------------------------------------------
 
 
-def request_confirmation(subscriber, force=False):
+def request_confirmation(subscriber, force=False, name=""):
     """Queue a confirmation mail for the subscriber's pending subscriptions, at most one per interval.
 
     Returns True when a mail was queued. The claim is a compare-and-set on
-    last_confirmation_sent_at, so two requests at once queue one mail.
+    last_confirmation_sent_at, so two requests at once queue one mail. A name goes into
+    the mail's link, to be applied when the person confirms.
     """
     now = timezone.now()
     claim = Subscriber.objects.filter(pk=subscriber.pk)
@@ -139,7 +142,8 @@ def request_confirmation(subscriber, force=False):
     subscriber.last_confirmation_sent_at = now
     from newsletter.tasks.subscriptions import send_confirmation
 
-    transaction.on_commit(lambda: send_confirmation.delay(subscriber.pk))
+    args = (subscriber.pk, name) if name else (subscriber.pk,)
+    transaction.on_commit(lambda: send_confirmation.delay(*args))
     return True
 
 
@@ -154,17 +158,18 @@ class SubscribeResult:
     confirmation_queued: bool
 
 
-def _subscriber_for(address, name):
-    """Get or create the subscriber; safe when two requests create one address at once.
+def _subscriber_for(address, name, by_editor=False):
+    """(subscriber, created): get or create; safe when two requests create one address at once.
 
     get_or_create creates inside a savepoint and, on the unique constraint's
-    IntegrityError, reads the row the other transaction committed.
+    IntegrityError, reads the row the other transaction committed. A new subscriber
+    gets the name; an existing one's empty name is filled only by an editor.
     """
     subscriber, created = Subscriber.objects.get_or_create(email=address, defaults={"name": name})
-    if not created and name and not subscriber.name:
+    if by_editor and not created and name and not subscriber.name:
         subscriber.name = name
         subscriber.save(update_fields=["name", "updated_at"])
-    return subscriber
+    return subscriber, created
 
 
 @transaction.atomic
@@ -173,14 +178,16 @@ def subscribe(email, name, newsletters, method=Subscription.Method.FORM):
 
     Already-active subscriptions are left alone (their consent record too); a
     subscription the person left becomes pending again, so re-joining needs a new
-    confirmation. The caller answers the same whatever happened here.
+    confirmation. The caller answers the same whatever happened here. Anyone may send this, so
+    a known address keeps its stored name: a new one travels in the confirmation link.
     """
     address = normalise_address(email)
     name = clean_line(name)
     if not newsletters:
         raise InvalidInput("Choose at least one newsletter.")
     now = timezone.now()
-    subscriber = _subscriber_for(address, name)
+    subscriber, created = _subscriber_for(address, name)
+    new_name = "" if created or name == subscriber.name else name
     pending, active = [], []
     for newsletter in newsletters:
         subscription, _ = Subscription.objects.get_or_create(subscriber=subscriber, newsletter=newsletter)
@@ -192,7 +199,7 @@ def subscribe(email, name, newsletters, method=Subscription.Method.FORM):
         _record_consent(subscription, method, settings.CONSENT_TEXT, now)
         subscription.save()
         pending.append(newsletter)
-    queued = request_confirmation(subscriber) if pending else False
+    queued = request_confirmation(subscriber, name=new_name) if pending else False
     return SubscribeResult(subscriber, pending, active, queued)
 
 
@@ -204,10 +211,11 @@ class ConfirmResult:
 
 
 @transaction.atomic
-def confirm(subscriber_id, newsletter_ids):
+def confirm(subscriber_id, newsletter_ids, name=""):
     """Activate the pending subscriptions a confirmation link names; welcome mails follow. Idempotent.
 
-    Raises Subscriber.DoesNotExist when the subscriber was erased meanwhile.
+    The link's name, if any, replaces the stored one when this activates something (a spent link
+    changes nothing). Raises Subscriber.DoesNotExist when the subscriber was erased meanwhile.
     """
     subscriber = Subscriber.objects.get(pk=subscriber_id)
     subscriptions = (
@@ -225,6 +233,9 @@ def confirm(subscriber_id, newsletter_ids):
         elif subscription.status == Subscription.Status.ACTIVE:
             already.append(subscription)
     if activated:
+        if name:
+            subscriber.name = name
+            subscriber.save(update_fields=["name", "updated_at"])
         Suppression.lift(subscriber.email)
         from newsletter.tasks.subscriptions import send_welcome
 
@@ -327,7 +338,7 @@ def add_by_editor(email, name, newsletters, consent_given, editor=None):
         raise InvalidInput("Choose at least one newsletter.")
     now = timezone.now()
     suppressed = Suppression.is_suppressed(address)
-    subscriber = _subscriber_for(address, name)
+    subscriber, _ = _subscriber_for(address, name, by_editor=True)
     activated, pending, unchanged = [], [], []
     for newsletter in newsletters:
         subscription, _ = Subscription.objects.select_for_update().get_or_create(

@@ -4,8 +4,9 @@
 - preferences: one subscriber, never expires;
 - unsubscribe: one subscriber and one newsletter, never expires (RFC 8058 one-click).
 
-Tokens carry primary keys only, never the address. A tampered token fails the
-signature check; an expired one fails the age check: both raise BadToken.
+Tokens carry primary keys only, never the address; a confirm token may also carry the name
+asked for with the request (signed, not encrypted), applied only when the person confirms.
+A tampered token fails the signature check; an expired one fails the age check: both raise BadToken.
 """
 
 import datetime
@@ -34,14 +35,17 @@ def _loads(purpose, token, max_age=None):
         raise BadToken("This link is not valid. It may have been copied incompletely.") from exc
 
 
-def confirm_token(subscriber_id, newsletter_ids):
-    return _dumps("confirm", {"s": subscriber_id, "n": sorted(newsletter_ids)})
+def confirm_token(subscriber_id, newsletter_ids, name=""):
+    value = {"s": subscriber_id, "n": sorted(newsletter_ids)}
+    if name:
+        value["m"] = name
+    return _dumps("confirm", value)
 
 
 def read_confirm_token(token):
-    """(subscriber id, [newsletter ids]); raises BadToken."""
+    """(subscriber id, [newsletter ids], name to set on confirming or ""); raises BadToken."""
     value = _loads("confirm", token, max_age=CONFIRM_MAX_AGE)
-    return value["s"], value["n"]
+    return value["s"], value["n"], value.get("m", "")
 
 
 def preferences_token(subscriber_id):
@@ -66,8 +70,8 @@ def absolute(path):
     return f"{settings.SITE_URL}{path}"
 
 
-def confirm_url(subscriber_id, newsletter_ids):
-    return absolute(reverse("subscriptions:confirm", args=[confirm_token(subscriber_id, newsletter_ids)]))
+def confirm_url(subscriber_id, newsletter_ids, name=""):
+    return absolute(reverse("subscriptions:confirm", args=[confirm_token(subscriber_id, newsletter_ids, name)]))
 
 
 def preferences_url(subscriber_id):

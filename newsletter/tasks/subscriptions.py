@@ -21,8 +21,8 @@ RETRY = {
 
 
 @shared_task(name="newsletter.tasks.send_confirmation", **RETRY)
-def send_confirmation(subscriber_id):
-    return emails.send_confirmation(subscriber_id)
+def send_confirmation(subscriber_id, name=""):
+    return emails.send_confirmation(subscriber_id, name)
 
 
 @shared_task(name="newsletter.tasks.send_welcome", **RETRY)

@@ -152,7 +152,7 @@ def _bad_link(request, message, status=400):
 @require_http_methods(["GET", "POST"])
 def confirm(request, token):
     try:
-        subscriber_id, newsletter_ids = tokens.read_confirm_token(token)
+        subscriber_id, newsletter_ids, name = tokens.read_confirm_token(token)
     except tokens.BadToken as exc:
         return _bad_link(request, str(exc))
     subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
@@ -160,7 +160,7 @@ def confirm(request, token):
         return _bad_link(request, "This link is no longer valid.")
     if request.method == "POST":
         try:
-            result = subscriptions.confirm(subscriber_id, newsletter_ids)
+            result = subscriptions.confirm(subscriber_id, newsletter_ids, name)
         except Subscriber.DoesNotExist:
             return _bad_link(request, "This link is no longer valid.")
         return render(
@@ -180,6 +180,7 @@ def confirm(request, token):
             "address": subscriptions.display_address(subscriber.email),
             "pending": [s.newsletter for s in subs if s.status == Subscription.Status.PENDING],
             "active": [s.newsletter for s in subs if s.status == Subscription.Status.ACTIVE],
+            "new_name": name if name != subscriber.name else "",  # shown, so the owner sees what Confirm sets
         },
     )
 

@@ -125,6 +125,9 @@ if CELERY_BROKER_URL == "filesystem://":
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
+# A pool process killed mid-task (OOM, SIGKILL) puts its task back on the queue at once instead of
+# acking it as failed: every task here is safe to run twice, and a batch's rows are leased.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "Europe/London"
@@ -307,3 +310,7 @@ CELERY_BEAT_SCHEDULE["prune-deliveries"] = {
     "task": "newsletter.housekeeping.prune_deliveries",
     "schedule": 24 * 3600.0,
 }
+
+# --- importer ---
+# import_seeds refuses a seed file (or sidecar) larger than this, before reading it (docs/importer.md).
+IMPORT_MAX_FILE_BYTES = env.int("IMPORT_MAX_FILE_BYTES", default=4 * 1024 * 1024)

@@ -20,7 +20,9 @@ The worker's side (newsletter/tasks/delivery.py calls these):
 Exactly once. A delivery is sent only by the worker holding its lease (status SENDING,
 leased_until in the future); a lease is taken with SELECT … FOR UPDATE SKIP LOCKED on
 PostgreSQL, or a compare-and-set UPDATE elsewhere, so two workers never hold one
-delivery. Each result is written the moment the SMTP server answers, so a worker that
+delivery. The lease is renewed while the server answers and no socket operation runs past
+it; every write after sending checks the claim's token, so a worker that lost its lease
+changes nothing. Each result is written the moment the SMTP server answers, so a worker that
 dies loses at most the message in flight: its lease runs out and another worker sends
 it. The one remaining window (the server accepted a message, the worker died before its
 UPDATE committed) is described in docs/delivery.md.
@@ -29,12 +31,15 @@ UPDATE committed) is described in docs/delivery.md.
 import binascii
 import contextlib
 import datetime
+import io
 import json
 import logging
 import random
+import secrets
 import smtplib
+import socket
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.header import Header
 from email.utils import formataddr, formatdate, make_msgid
 
@@ -64,8 +69,9 @@ logger = logging.getLogger("newsletter.delivery")
 
 OPEN = (Delivery.Status.PENDING, Delivery.Status.SENDING)
 RATE_WINDOW_SECONDS = 10
-# Stop a batch this long before its lease ends, so a slow server never lets a lease lapse mid-send.
-LEASE_MARGIN_SECONDS = 0.2
+# Every socket operation of a batch ends this long (at most a quarter of the lease) before the lease does,
+# leaving time to record the result while the row is still this batch's.
+LEASE_MARGIN_SECONDS = 1.0
 
 
 class SendError(ValidationError):
@@ -285,8 +291,8 @@ class BatchResult:
     retrying: int = 0
     skipped: int = 0
     released: int = 0
+    lost: bool = False
     seconds: float = 0.0
-    errors: list = field(default_factory=list)
 
 
 def send_batch(issue_id):
@@ -296,10 +302,11 @@ def send_batch(issue_id):
     issue = Issue.objects.select_related("newsletter").filter(pk=issue_id).first()
     if issue is None or issue.status not in (Issue.Status.SENDING, Issue.Status.SENT):
         return result  # paused, or gone: claim nothing
-    claimed = claim(issue_id, settings.DELIVERY_BATCH_SIZE)
+    lease = Lease(new_lease_token(), settings.DELIVERY_LEASE_SECONDS, started=time.monotonic())
+    claimed = claim(issue_id, settings.DELIVERY_BATCH_SIZE, token=lease.token)
     result.claimed = len(claimed)
     if claimed:
-        _send_claimed(issue, claimed, result, lease_deadline=started + settings.DELIVERY_LEASE_SECONDS)
+        _send_claimed(issue, claimed, result, lease)
     result.seconds = round(time.monotonic() - started, 3)
     if claimed:
         logger.info(
@@ -312,6 +319,8 @@ def send_batch(issue_id):
                     "failed": result.failed,
                     "retrying": result.retrying,
                     "skipped": result.skipped,
+                    "released": result.released,
+                    "renewals": lease.renewals,
                     "seconds": result.seconds,
                 }
             )
@@ -320,19 +329,23 @@ def send_batch(issue_id):
     return result
 
 
-def claim(issue_id, limit, now=None):
+def claim(issue_id, limit, now=None, token=None):
     """Take a lease on up to `limit` due deliveries of the issue; returns their ids.
 
+    Every claimed row carries `token` (one per claim): every later write of this batch checks it,
+    so once another worker has taken a row over, this one can no longer change it.
     PostgreSQL: SELECT … FOR UPDATE SKIP LOCKED, so concurrent workers take different rows
     without waiting. Elsewhere (SQLite): a compare-and-set UPDATE that re-checks due() and
-    writes a lease stamp unique to this claim, then reads back the rows carrying it.
+    writes the token, then reads back the rows carrying it.
     """
     now = now or timezone.now()
-    lease = now + datetime.timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
+    token = token or new_lease_token()
     claim_fields = {
         "status": Delivery.Status.SENDING,
         "attempts": F("attempts") + 1,
         "retry_after": None,
+        "leased_until": now + datetime.timedelta(seconds=settings.DELIVERY_LEASE_SECONDS),
+        "lease_token": token,
     }
     with transaction.atomic():
         if connection.vendor == "postgresql":
@@ -344,28 +357,76 @@ def claim(issue_id, limit, now=None):
                 due = Delivery.objects.due(now).filter(issue_id=issue_id).exclude(id__in=ids).order_by("id")
                 ids += list(due.select_for_update(skip_locked=True).values_list("id", flat=True)[: limit - len(ids)])
             if ids:
-                Delivery.objects.filter(id__in=ids).update(leased_until=lease, **claim_fields)
+                Delivery.objects.filter(id__in=ids).update(**claim_fields)
             return ids
         due = Delivery.objects.due(now).filter(issue_id=issue_id).order_by("id")
         candidates = list(due.values_list("id", flat=True)[:limit])
         if not candidates:
             return []
-        stamp = lease + datetime.timedelta(microseconds=random.randrange(1, 999_999))
-        Delivery.objects.due(now).filter(id__in=candidates).update(leased_until=stamp, **claim_fields)
+        Delivery.objects.due(now).filter(id__in=candidates).update(**claim_fields)
         return list(
-            Delivery.objects.filter(id__in=candidates, status=Delivery.Status.SENDING, leased_until=stamp)
+            Delivery.objects.filter(id__in=candidates, status=Delivery.Status.SENDING, lease_token=token)
             .order_by("id")
             .values_list("id", flat=True)
         )
 
 
+def new_lease_token():
+    return secrets.randbits(62) + 1
+
+
+class LeaseLost(Exception):
+    """Another worker has taken over this batch's rows (its lease ran out): stop at once, write nothing."""
+
+
+class Lease:
+    """A batch's hold on the rows it claimed: the token its writes check, and when the hold ends.
+
+    The lease is renewed (an UPDATE of the rows carrying the token) while the batch makes progress:
+    before each message and whenever the SMTP server answers, once less than half of it is left. The
+    SMTP transport ends every socket operation by `deadline`, a margin before the lease runs out
+    by this worker's clock, so no message can outlive the lease, however slowly the server
+    answers (newsletter.delivery.SMTPTransport).
+    """
+
+    def __init__(self, token, seconds, started):
+        self.token, self.seconds = token, seconds
+        self.margin = min(LEASE_MARGIN_SECONDS, seconds / 4)
+        self.claimed_at = self.renewed_at = started  # time.monotonic() before the claim's UPDATE
+        self.renewals = 0
+
+    @property
+    def deadline(self):
+        return self.renewed_at + self.seconds - self.margin
+
+    def held(self):
+        return Delivery.objects.filter(status=Delivery.Status.SENDING, lease_token=self.token)
+
+    def renew_if_due(self):
+        """Once less than half the lease is left, extend it on every row this batch still holds.
+
+        The rows carrying this claim's token are this batch's and nobody else's (a claim by
+        another worker writes its own token), so renewing them is safe even when the lease has
+        just run out. False when no row is held any more: another worker took them over.
+        """
+        if self.deadline - time.monotonic() > self.seconds / 2:
+            return True
+        started = time.monotonic()
+        until = timezone.now() + datetime.timedelta(seconds=self.seconds)
+        if not self.held().update(leased_until=until):
+            return False
+        self.renewed_at, self.renewals = started, self.renewals + 1
+        return True
+
+
 RECORD_SENT_SQL = (
     f"UPDATE {Delivery._meta.db_table} SET status = '{Delivery.Status.SENT}', sent_at = %s, message_id = %s, "
-    "leased_until = NULL, last_error = '' WHERE id = %s"
+    f"leased_until = NULL, last_error = '' WHERE id = %s AND status = '{Delivery.Status.SENDING}' "
+    "AND lease_token = %s"
 )
 
 
-def _send_claimed(issue, ids, result, lease_deadline):
+def _send_claimed(issue, ids, result, lease):
     rows = list(
         Delivery.objects.filter(id__in=ids)
         .order_by("id")
@@ -387,34 +448,41 @@ def _send_claimed(issue, ids, result, lease_deadline):
         else:
             to_skip.append(row[0])
     if to_skip:
-        Delivery.objects.filter(id__in=to_skip, status=Delivery.Status.SENDING).update(
-            status=Delivery.Status.SKIPPED, leased_until=None
-        )
-        result.skipped = len(to_skip)
+        result.skipped = lease.held().filter(id__in=to_skip).update(status=Delivery.Status.SKIPPED, leased_until=None)
     if not to_send:
         return
     email = IssueEmail(issue)
     limiter = RateLimiter(settings.DELIVERY_RATE_LIMIT)
     with open_transport() as transport, _asynchronous_commit(), connection.cursor() as cursor:
         for n, (delivery_id, attempts, subscriber_id, address, name) in enumerate(to_send):
-            if time.monotonic() > lease_deadline - LEASE_MARGIN_SECONDS - transport.timeout:
-                _release([row[0] for row in to_send[n:]])
-                result.released = len(to_send) - n
-                break
-            limiter.wait()
-            message = email.build(delivery_id=delivery_id, subscriber_id=subscriber_id, address=address, name=name)
             try:
-                transport.send(message)
-            except TransientError as exc:
-                _record_transient(delivery_id, attempts, str(exc), result)
-            except PermanentError as exc:
-                _record_failure(delivery_id, str(exc))
-                result.failed += 1
-                result.errors.append(str(exc))
-            else:
-                # The hot path: plain SQL, committed at once (autocommit), before the next message.
-                cursor.execute(RECORD_SENT_SQL, [timezone.now(), message.message_id, delivery_id])
-                result.sent += 1
+                if time.monotonic() - lease.claimed_at > lease.seconds / 2:
+                    # A slow server: give the rows not yet started back while they are still ours,
+                    # so other workers share them instead of waiting behind this connection.
+                    result.released = _release(lease, [row[0] for row in to_send[n:]])
+                    break
+                if not lease.renew_if_due():
+                    raise LeaseLost("another worker took this batch's rows over")
+                limiter.wait()
+                message = email.build(delivery_id=delivery_id, subscriber_id=subscriber_id, address=address, name=name)
+                try:
+                    transport.send(message, lease)
+                except TransientError as exc:
+                    _record_transient(lease, delivery_id, attempts, str(exc), result)
+                except PermanentError as exc:
+                    _record(lease, delivery_id, Delivery.Status.FAILED, str(exc))
+                    result.failed += 1
+                else:
+                    # The hot path: plain SQL, committed at once (autocommit), before the next message.
+                    cursor.execute(RECORD_SENT_SQL, [timezone.now(), message.message_id, delivery_id, lease.token])
+                    if cursor.rowcount != 1:
+                        raise LeaseLost(f"delivery {delivery_id} was sent after another worker took it over")
+                    result.sent += 1
+            except LeaseLost as exc:
+                transport.abandon()
+                result.lost = True
+                logger.error(json.dumps({"event": "lease_lost", "issue": issue.pk, "reason": str(exc)}))
+                break
 
 
 @contextlib.contextmanager
@@ -443,28 +511,32 @@ def backoff_seconds(attempts):
     return delay * random.uniform(0.5, 1.0)
 
 
-def _record_transient(delivery_id, attempts, error, result):
+def _record_transient(lease, delivery_id, attempts, error, result):
     if attempts >= settings.DELIVERY_MAX_ATTEMPTS:
-        _record_failure(delivery_id, f"Gave up after {attempts} attempts: {error}")
+        _record(lease, delivery_id, Delivery.Status.FAILED, f"Gave up after {attempts} attempts: {error}")
         result.failed += 1
         return
     retry = timezone.now() + datetime.timedelta(seconds=backoff_seconds(attempts))
-    Delivery.objects.filter(pk=delivery_id).update(
-        status=Delivery.Status.PENDING, retry_after=retry, leased_until=None, last_error=error[:2000]
-    )
+    _record(lease, delivery_id, Delivery.Status.PENDING, error, retry_after=retry)
     result.retrying += 1
 
 
-def _record_failure(delivery_id, error):
-    Delivery.objects.filter(pk=delivery_id).update(
-        status=Delivery.Status.FAILED, leased_until=None, retry_after=None, last_error=error[:2000]
-    )
+def _record(lease, delivery_id, status, error, retry_after=None):
+    """Write a result that is not "sent", only while this batch still holds the row."""
+    if (
+        not lease.held()
+        .filter(pk=delivery_id)
+        .update(status=status, leased_until=None, retry_after=retry_after, last_error=error[:2000])
+    ):
+        raise LeaseLost(f"delivery {delivery_id} was taken over before its result was recorded")
 
 
-def _release(ids):
-    """Give back deliveries this worker claimed but will not send (the lease is nearly over)."""
-    Delivery.objects.filter(id__in=ids, status=Delivery.Status.SENDING).update(
-        status=Delivery.Status.PENDING, leased_until=None, attempts=F("attempts") - 1
+def _release(lease, ids):
+    """Give back deliveries this batch claimed but will not send, while it still holds them."""
+    return (
+        lease.held()
+        .filter(id__in=ids)
+        .update(status=Delivery.Status.PENDING, leased_until=None, lease_token=None, attempts=F("attempts") - 1)
     )
 
 
@@ -548,10 +620,13 @@ def start_due_scheduled(now=None):
 
 
 def sweep(now=None):
-    """Beat, every DELIVERY_SWEEP_SECONDS: start due schedules, re-queue stalled sends, finish completed ones.
+    """Beat, every DELIVERY_SWEEP_SECONDS: start due schedules, restore stalled sends, finish completed ones.
 
     Batch chains normally carry a send to its end by themselves; this catches what they
-    cannot: a lost task message, a worker killed while it held the last chain.
+    cannot: a lost task message, or a whole worker killed with its chains' unacked tasks (Redis
+    gives those back only after its visibility timeout). It restores every missing chain, and
+    wakes a batch for the moment the earliest lease ends when that comes before the next sweep,
+    so rows held by a dead worker go out again as soon as their lease ends.
     """
     now = now or timezone.now()
     started = start_due_scheduled(now)
@@ -564,10 +639,17 @@ def sweep(now=None):
         if not rows.exists():
             if issue_id not in started and Issue.objects.filter(pk=issue_id, status=Issue.Status.SENDING).exists():
                 _queue_send_issue(issue_id)  # not frozen yet (or its task was lost): freezing is once only
-        elif rows.due(now).exists():
-            _queue_batches(issue_id, 1)
+            continue
+        held = rows.filter(status=Delivery.Status.SENDING, leased_until__gte=now)
+        if rows.due(now).exists():
+            live = held.values("lease_token").distinct().count()  # batches sending right now
+            _queue_batches(issue_id, max(1, settings.DELIVERY_PARALLEL_BATCHES - live))
         elif not rows.filter(status__in=OPEN).exists():
             _finish(issue_id)
+        else:
+            lease_ends = held.aggregate(first=Min("leased_until"))["first"]
+            if lease_ends and (lease_ends - now).total_seconds() < settings.DELIVERY_SWEEP_SECONDS:
+                _queue_batches(issue_id, 1, countdown=(lease_ends - now).total_seconds() + 0.1)
     return started
 
 
@@ -808,6 +890,62 @@ def _classify(code, text):
     return PermanentError(reason)
 
 
+class _DeadlineMixin:
+    """smtplib with a deadline for the whole conversation, not only a timeout per socket operation.
+
+    Every connect, write and read is given min(timeout, time left until `lease.deadline`), re-read
+    before each operation (the lease may have been renewed), so one message can never run past
+    the lease however slowly the server drips its answers. Each answer received is progress: the
+    lease is renewed then when it is due.
+    """
+
+    lease = None
+
+    def _budget(self):
+        if self.lease is None:
+            return self.timeout
+        left = self.lease.deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the lease ends before the server has answered")
+        return min(self.timeout, left)
+
+    def _get_socket(self, host, port, timeout):
+        return super()._get_socket(host, port, self._budget())
+
+    def send(self, s):
+        if self.sock:
+            self.sock.settimeout(self._budget())
+        super().send(s)
+
+    def getreply(self):
+        if self.file is None and self.sock:
+            self.file = io.BufferedReader(_DeadlineSocketIO(self.sock, self._budget))
+        reply = super().getreply()
+        if self.lease is not None:
+            self.lease.renew_if_due()  # a row taken over shows when its result is written
+        return reply
+
+
+class _DeadlineSocketIO(socket.SocketIO):
+    """Reads that each get the time left, not a fresh full timeout (a server dripping bytes)."""
+
+    def __init__(self, sock, budget):
+        super().__init__(sock, "rb")
+        self._budget = budget
+
+    def readinto(self, buffer):
+        self._sock.settimeout(self._budget())
+        return super().readinto(buffer)
+
+
+class _SMTP(_DeadlineMixin, smtplib.SMTP):
+    pass
+
+
+class _SMTP_SSL(_DeadlineMixin, smtplib.SMTP_SSL):
+    pass
+
+
 class SMTPTransport:
     """One SMTP connection reused for a whole batch (EMAIL_HOST, EMAIL_PORT, EMAIL_USE_TLS/SSL, …).
 
@@ -825,9 +963,10 @@ class SMTPTransport:
     def __exit__(self, *exc):
         self.close()
 
-    def _connect(self):
-        cls = smtplib.SMTP_SSL if getattr(settings, "EMAIL_USE_SSL", False) else smtplib.SMTP
-        conn = cls(settings.EMAIL_HOST, settings.EMAIL_PORT, timeout=self.timeout)
+    def _connect(self, lease):
+        conn = (_SMTP_SSL if getattr(settings, "EMAIL_USE_SSL", False) else _SMTP)(timeout=self.timeout)
+        conn.lease = lease
+        conn.connect(settings.EMAIL_HOST, settings.EMAIL_PORT)
         if getattr(settings, "EMAIL_USE_TLS", False):
             conn.starttls()
         if settings.EMAIL_HOST_USER:
@@ -836,16 +975,20 @@ class SMTPTransport:
 
     def close(self):
         if self.conn is not None:
+            self.conn.lease = None  # QUIT is said after the last message; it renews nothing
             try:
                 self.conn.quit()
             except (smtplib.SMTPException, OSError):
                 self.conn.close()
             self.conn = None
 
-    def _drop(self):
+    def abandon(self):
+        """Drop the connection without a word (mid-conversation after a lost lease)."""
         if self.conn is not None:
             self.conn.close()
             self.conn = None
+
+    _drop = abandon
 
     def _reset(self, code=None):
         if code == 421:  # the server is closing the session
@@ -856,10 +999,11 @@ class SMTPTransport:
         except (smtplib.SMTPException, OSError):
             self._drop()
 
-    def send(self, message):
+    def send(self, message, lease=None):
         try:
             if self.conn is None:
-                self.conn = self._connect()
+                self.conn = self._connect(lease)
+            self.conn.lease = lease
             self.conn.sendmail(message.envelope_from, [message.to_address], message.raw)
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = exc.recipients.get(message.to_address, (550, b"refused"))
@@ -890,7 +1034,10 @@ class DjangoBackendTransport:
     def __exit__(self, *exc):
         self.backend.close()
 
-    def send(self, message):
+    def abandon(self):
+        pass
+
+    def send(self, message, lease=None):
         try:
             self.backend.send_messages([message.as_django_message()])
         except OSError as exc:

@@ -611,6 +611,9 @@ class Delivery(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     leased_until = models.DateTimeField(null=True, blank=True)
+    # Unique to one claim: every write after sending checks it, so a worker whose lease was taken over
+    # changes nothing (newsletter.delivery).
+    lease_token = models.BigIntegerField(null=True, blank=True)
     retry_after = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     message_id = models.CharField(max_length=255, blank=True)

@@ -28,8 +28,19 @@ class RecordingHandler:
         self.lock = threading.Lock()
         self.holding = threading.Event()
 
-    def reset(self, refuse=(), busy_seconds=0, drop_every=0, hold_at=0, hold_seconds=0):
+    def reset(
+        self,
+        refuse=(),
+        busy_seconds=0,
+        drop_every=0,
+        hold_at=0,
+        hold_seconds=0,
+        reply_delay=0,
+        drip_delay=0,
+        drip="250 OK",
+    ):
         with self.lock:
+            self.reply_delay, self.drip_delay, self.drip = reply_delay, drip_delay, drip
             self.messages.clear()
             self.refuse = {a.lower() for a in refuse}
             self.busy_until = time.monotonic() + busy_seconds if busy_seconds else 0
@@ -37,6 +48,13 @@ class RecordingHandler:
             self.hold_at, self.hold_seconds, self.rcpts = hold_at, hold_seconds, 0
             self.hold_until, self.held = 0, 0
             self.holding.clear()
+
+    # A slow relay: every reply (the greeting too) comes `reply_delay` seconds late; with `drip_delay`,
+    # replies starting with `drip` (MAIL's and RCPT's by default) come one byte at a time, each byte
+    # `drip_delay` seconds apart: no single read waits long, but the answer takes as long as the server likes.
+    reply_delay = 0
+    drip_delay = 0
+    drip = "250 OK"
 
     # From the hold_at-th RCPT on, every RCPT waits until hold_seconds have passed since then: each
     # sender is parked waiting for an answer (`held` counts them), with no message half-accepted.
@@ -81,6 +99,18 @@ class RecordingHandler:
 
 
 class FlakySMTP(SMTP):
+    async def push(self, status):
+        handler = self.event_handler
+        if handler.reply_delay and status[3:4] != "-":  # once per reply, not per line of EHLO's
+            await asyncio.sleep(handler.reply_delay)
+        if handler.drip_delay and status.startswith(handler.drip):
+            for byte in (status + "\r\n").encode():
+                self._writer.write(bytes([byte]))
+                await self._writer.drain()
+                await asyncio.sleep(handler.drip_delay)
+            return
+        await super().push(status)
+
     def connection_made(self, transport):
         handler = self.event_handler
         with handler.lock:

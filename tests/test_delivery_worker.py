@@ -43,7 +43,7 @@ WORKER_SETTINGS = {
 class Workers:
     """Starts and kills `celery -A config worker` processes pointed at the test database."""
 
-    def __init__(self, smtp_port, var_dir):
+    def __init__(self, smtp_port, var_dir, **overrides):
         db = connection.settings_dict
         url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
         self.env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "EMAIL_URL")}
@@ -57,6 +57,7 @@ class Workers:
             LOG_LEVEL="WARNING",
             **WORKER_SETTINGS,
         )
+        self.env.update(overrides)
         self.process, self.output = None, []
 
     def start(self):
@@ -76,6 +77,16 @@ class Workers:
     def _read(process, output):
         for line in process.stdout:
             output.append(line.decode(errors="replace"))
+
+    def kill_pool_processes(self):
+        """SIGKILL the pool processes (as the OOM killer would): the parent lives on and starts new ones."""
+        subprocess.run(["pkill", "-KILL", "-P", str(self.process.pid)], check=True)
+
+    def batches(self):
+        """The JSON lines the worker logged for each batch."""
+        import json
+
+        return [json.loads(line[line.index("{") :]) for line in self.output if '"event": "batch"' in line]
 
     def kill(self):
         """SIGKILL the worker and its pool: no chance to ack, release or record anything."""
@@ -299,3 +310,84 @@ def test_unsubscribing_between_freeze_and_batch_means_no_copy(worker, smtp, issu
     assert_exactly_once(smtp, people, skipped={p.email for p in leavers})
     assert "late@example.com" not in smtp.handler.per_recipient()
     assert counts["skipped"] == 10 and counts["sent"] == 110
+
+
+@pytest.fixture
+def workers_with(workers, smtp, tmp_path):
+    """Replace the module's workers, for one test, by a pool with other settings (restored after)."""
+    started = []
+
+    def start(**overrides):
+        workers.stop()
+        smtp.handler.reset()
+        pool = Workers(smtp.port, tmp_path, LOG_LEVEL="INFO", **overrides)
+        pool.start()
+        started.append(pool)
+        return pool
+
+    yield start
+    for pool in started:
+        pool.stop()
+
+
+SLOW_RELAY = {"DELIVERY_BATCH_SIZE": "4", "DELIVERY_PARALLEL_BATCHES": "2", "CELERY_VISIBILITY_TIMEOUT": "120"}
+
+
+@pytest.mark.parametrize(
+    "lease, timeout, reply_delay, count",
+    [
+        ("8", "2", 1.5, 4),  # the reported case: four recipients, each got two copies
+        ("10", "1", 0.9, 4),  # answers at 0.9 × the timeout, the default lease:timeout ratio
+    ],
+)
+def test_a_slow_relay_gets_each_message_once_and_batches_give_rows_back_in_time(
+    workers_with, smtp, issue_for, lease, timeout, reply_delay, count
+):
+    pool = workers_with(DELIVERY_LEASE_SECONDS=lease, DELIVERY_SMTP_TIMEOUT=timeout, **SLOW_RELAY)
+    issue, people = issue_for(count)
+    smtp.handler.reset(reply_delay=reply_delay)
+
+    delivery.start_send(issue)
+    counts = wait_for_send(issue, seconds=180)
+
+    assert_exactly_once(smtp, people)
+    assert counts["sent"] == count and counts["failed"] == 0
+    # Nobody's lease ran out and was taken again: rows were sent, or handed back while still held.
+    assert set(Delivery.objects.filter(issue=issue).values_list("attempts", flat=True)) == {1}
+    batches = pool.batches()
+    assert any(batch["released"] for batch in batches), batches
+    assert not any("lease_lost" in line for line in pool.output)
+
+
+def test_a_killed_pool_process_costs_one_lease_not_the_visibility_timeout(workers_with, smtp, issue_for):
+    # Redis would give an unacked task back only after an hour: the killed task must come back at once.
+    pool = workers_with(CELERY_VISIBILITY_TIMEOUT="3600", DELIVERY_PARALLEL_BATCHES="1", DELIVERY_BATCH_SIZE="10")
+    issue, people = issue_for(60)
+    smtp.handler.reset(hold_at=15, hold_seconds=6)
+
+    delivery.start_send(issue)
+    assert smtp.handler.holding.wait(60), "the send never reached the 15th recipient"
+    pool.kill_pool_processes()  # one chain only: without its task back, nothing would carry the send on
+    wait_for_send(issue, seconds=60)
+
+    assert_exactly_once(smtp, people)
+
+
+def test_a_killed_worker_is_restored_by_the_sweep_not_the_visibility_timeout(workers_with, smtp, issue_for):
+    pool = workers_with(CELERY_VISIBILITY_TIMEOUT="3600")
+    issue, people = issue_for(150)
+    smtp.handler.reset(hold_at=40, hold_seconds=5)
+
+    delivery.start_send(issue)
+    assert smtp.handler.holding.wait(60), "the send never reached the 40th recipient"
+    while smtp.handler.held < 2:
+        time.sleep(0.05)
+    pool.kill()  # every chain's task dies unacked with it
+    pool.start()
+    deadline = time.monotonic() + 60
+    while delivery.progress(issue)["status"] != Issue.Status.SENT and time.monotonic() < deadline:
+        delivery.sweep()  # what beat does every DELIVERY_SWEEP_SECONDS
+        time.sleep(1)
+
+    wait_for_send(issue, seconds=5)
+    assert_exactly_once(smtp, people)

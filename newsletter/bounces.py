@@ -29,7 +29,8 @@ from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from newsletter.models import Delivery, Subscriber, Subscription, Suppression, normalise_email
+from newsletter.addresses import canonical_address
+from newsletter.models import Delivery, Subscriber, Subscription, Suppression
 from newsletter.tokens import BadToken, read_unsubscribe_token
 
 logger = logging.getLogger("newsletter.bounces")
@@ -118,7 +119,7 @@ def _unsubscribe_everywhere(subscriber, status):
 def unsubscribe_by_mail(sender_address, token=None):
     """A message to the List-Unsubscribe mailto: unsubscribe its sender (from the token's newsletter when
     the subject carries a valid token, else from every newsletter). Returns how many subscriptions ended."""
-    subscriber = Subscriber.objects.filter(email=normalise_email(sender_address)).first()
+    subscriber = Subscriber.objects.filter(email=canonical_address(sender_address)).first()
     newsletter_id = None
     if token:
         try:
@@ -184,7 +185,7 @@ def classify_message(message):
         else:
             return None, delivery_id, ""  # delivered/relayed/expanded: nothing to do
         return kind, delivery_id or _delivery_from_original(message), f"{status} {diagnostic}".strip()
-    to_addresses = [normalise_email(addr) for _, addr in getaddresses(message.get_all("To", []))]
+    to_addresses = [canonical_address(addr) for _, addr in getaddresses(message.get_all("To", []))]
     if _is_unsubscribe_address(to_addresses):
         return "unsubscribe", None, ""
     if delivery_id:  # a non-standard bounce to a VERP address: treat as hard only when it says so
@@ -197,7 +198,7 @@ def classify_message(message):
 
 def _is_unsubscribe_address(addresses):
     configured = settings.DELIVERY_UNSUBSCRIBE_ADDRESS
-    wanted = {normalise_email(configured)} if configured else set()
+    wanted = {canonical_address(configured)} if configured else set()
     return any(a in wanted or a.startswith("unsubscribe@") for a in addresses)
 
 
@@ -323,7 +324,7 @@ def _delivery_for_event(event):
     if event.recipient:
         return (
             Delivery.objects.select_related("subscriber")
-            .filter(subscriber__email=normalise_email(event.recipient), status=Delivery.Status.SENT)
+            .filter(subscriber__email=canonical_address(event.recipient), status=Delivery.Status.SENT)
             .order_by("-sent_at")
             .first()
         )

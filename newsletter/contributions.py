@@ -7,8 +7,8 @@ from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
+from newsletter.markup import markdown_problems
 from newsletter.models import Contribution, Issue, Link, Section
-from newsletter.validation import markdown_problems
 
 
 class ContributionForm(forms.ModelForm):

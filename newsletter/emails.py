@@ -13,9 +13,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from newsletter import tokens
+from newsletter.addresses import display_address
+from newsletter.markup import markdown_to_html
 from newsletter.models import Subscriber, Subscription
-from newsletter.rendering import markdown_to_html
-from newsletter.subscriptions import display_address
 
 
 def render(kind, context):

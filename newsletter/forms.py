@@ -8,8 +8,8 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Field, Layout, Submit
 from django import forms
 
+from newsletter.addresses import MAX_ADDRESS_LENGTH, MAX_NAME_LENGTH, InvalidInput, clean_line, normalise_address
 from newsletter.models import Newsletter, Subscriber
-from newsletter.subscriptions import MAX_ADDRESS_LENGTH, MAX_NAME_LENGTH, InvalidInput, clean_line, normalise_address
 
 HONEYPOT = "website"
 

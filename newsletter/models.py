@@ -1,7 +1,6 @@
 """The domain: newsletters, their issues and sections, and who receives them."""
 
 import datetime
-import hashlib
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -11,7 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
-from newsletter.rendering import markdown_to_html
+from newsletter.addresses import canonical_address, email_hash
+from newsletter.markup import markdown_to_html
 
 # URL paths the site uses beside /<newsletter>/ and /<newsletter>/<issue>/.
 RESERVED_NEWSLETTER_SLUGS = frozenset(
@@ -480,18 +480,8 @@ class Subscriber(models.Model):
         return self.email
 
     def save(self, *args, **kwargs):
-        self.email = normalise_email(self.email)
+        self.email = canonical_address(self.email)
         super().save(*args, **kwargs)
-
-
-def normalise_email(address):
-    """Lower-case the address so 'Ann@X.org' and 'ann@x.org' are one subscriber."""
-    return (address or "").strip().lower()
-
-
-def email_hash(address):
-    """The suppression list keeps this, never the address itself."""
-    return hashlib.sha256(normalise_email(address).encode("utf-8")).hexdigest()
 
 
 class SubscriptionQuerySet(models.QuerySet):

@@ -11,7 +11,8 @@ from email import message_from_bytes
 from html.parser import HTMLParser
 
 from newsletter import linkcheck
-from newsletter.rendering import HTML_SIZE_WARNING, markdown_to_html
+from newsletter.markup import markdown_to_html
+from newsletter.rendering import HTML_SIZE_WARNING
 
 # Link text that tells a reader nothing about where it goes.
 VAGUE_LINK_TEXT = {"click here", "here", "read more", "more", "link", "this link", "this", "click", "go"}

@@ -20,77 +20,25 @@ import csv
 import dataclasses
 import datetime
 import io
-import re
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from newsletter.addresses import (  # noqa: F401
+    CONTROL_CHARACTERS,
+    MAX_ADDRESS_LENGTH,
+    MAX_NAME_LENGTH,
+    InvalidInput,
+    clean_line,
+    display_address,
+    normalise_address,
+)
 from newsletter.models import Newsletter, Subscriber, Subscription, Suppression, email_hash
 
-MAX_ADDRESS_LENGTH = 254
-MAX_NAME_LENGTH = 200
-# Line breaks (header injection) and other control characters, in any field.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
 LEFT = (Subscription.Status.UNSUBSCRIBED, Subscription.Status.BOUNCED)
 RECEIVING = (Subscription.Status.ACTIVE, Subscription.Status.PENDING)
-
-
-class InvalidInput(ValueError):
-    """Input we refuse, with a message meant for the person who typed it."""
-
-
-# Addresses and text ---------------------------------------------------------------
-
-
-def normalise_address(raw):
-    """The stored form of an address, or InvalidInput saying what is wrong with it."""
-    value = (raw or "").strip()
-    if not value:
-        raise InvalidInput("Enter an email address.")
-    if _CONTROL.search(value):
-        raise InvalidInput("An email address cannot contain line breaks or control characters.")
-    if len(value) > MAX_ADDRESS_LENGTH:
-        raise InvalidInput(f"That address is too long: an email address has at most {MAX_ADDRESS_LENGTH} characters.")
-    local, at, domain = value.rpartition("@")
-    if not at or not local or not domain:
-        raise InvalidInput("Enter a complete email address, like name@example.org.")
-    if not local.isascii():
-        raise InvalidInput("Addresses with accented or non-Latin letters before the @ are not supported.")
-    try:
-        domain = domain.encode("idna").decode("ascii")
-    except UnicodeError as exc:
-        raise InvalidInput("The part after the @ is not a valid domain name.") from exc
-    address = f"{local}@{domain}".lower()
-    if len(address) > MAX_ADDRESS_LENGTH:
-        raise InvalidInput(f"That address is too long: an email address has at most {MAX_ADDRESS_LENGTH} characters.")
-    try:
-        validate_email(address)
-    except ValidationError as exc:
-        raise InvalidInput("Enter a valid email address, like name@example.org.") from exc
-    return address
-
-
-def display_address(address):
-    """The address as people write it: an internationalised domain shown in its own letters."""
-    local, _, domain = address.rpartition("@")
-    try:
-        return f"{local}@{domain.encode('ascii').decode('idna')}"
-    except UnicodeError:
-        return address
-
-
-def clean_line(value, label="Name", max_length=MAX_NAME_LENGTH):
-    """One line of free text (a name): no line breaks or control characters, not too long."""
-    value = (value or "").strip()
-    if _CONTROL.search(value):
-        raise InvalidInput(f"{label} must be on one line, without line breaks or control characters.")
-    if len(value) > max_length:
-        raise InvalidInput(f"{label} is too long: at most {max_length} characters.")
-    return value
 
 
 def newsletters_by_slug(slugs):
@@ -443,7 +391,7 @@ def _parse_row(line, record, newsletters):
     email = normalise_address(_unformula(record["email"]))
     name = clean_line(_unformula(record["name"]))
     slugs = [s.strip() for s in record["newsletters"].split(";") if s.strip()]
-    if _CONTROL.search(record["newsletters"]):
+    if CONTROL_CHARACTERS.search(record["newsletters"]):
         raise InvalidInput("newsletters must be on one line")
     if not slugs:
         raise InvalidInput("no newsletter given")

@@ -7,8 +7,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from newsletter.admin.delivery import IssueSendingMixin
+from newsletter.markup import markdown_problems
 from newsletter.models import Comment, Issue, Link, Newsletter, Section, SectionImage, Tag
-from newsletter.validation import markdown_problems
 from newsletter.weekly import start_next_issue
 
 

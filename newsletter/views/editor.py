@@ -23,11 +23,11 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from newsletter import delivery, presend
+from newsletter.markup import markdown_problems, markdown_to_html
 from newsletter.models import Issue
-from newsletter.rendering import markdown_to_html, personalise, render_issue
+from newsletter.rendering import personalise, render_issue
 from newsletter.tasks.editor import check_issue_links
 from newsletter.tokens import preferences_url, unsubscribe_url
-from newsletter.validation import markdown_problems
 from newsletter.views.archive import _prepare_section, _top_level_sections
 
 SEND_PERMISSION = "newsletter.send_issue"

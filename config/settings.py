@@ -65,7 +65,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "newsletter.cache.AdminEditsRefreshArchive",  # after auth: it asks who posted
+    "newsletter.pagecache.AdminEditsRefreshArchive",  # after auth: it asks who posted
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -140,7 +140,7 @@ EMAIL_URL = env.str("EMAIL_URL", default="")
 if EMAIL_URL:
     vars().update(env.email_url("EMAIL_URL"))
 else:
-    EMAIL_BACKEND = "newsletter.mail.OutboxBackend"
+    EMAIL_BACKEND = "newsletter.mail.outbox.OutboxBackend"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="newsletter@localhost")
 
 # Auth, i18n, static -----------------------------------------------------------
@@ -307,7 +307,7 @@ DELIVERY_RETENTION_DAYS = env.int("DELIVERY_RETENTION_DAYS", default=90)
 if DELIVERY_RETENTION_DAYS <= 30:
     raise ImproperlyConfigured("DELIVERY_RETENTION_DAYS must be more than 30 (the soft-bounce rule reads 30 days).")
 CELERY_BEAT_SCHEDULE["prune-deliveries"] = {
-    "task": "newsletter.housekeeping.prune_deliveries",
+    "task": "newsletter.sending.housekeeping.prune_deliveries",
     "schedule": 24 * 3600.0,
 }
 

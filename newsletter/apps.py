@@ -7,6 +7,7 @@ class NewsletterConfig(AppConfig):
     verbose_name = "Newsletters"
 
     def ready(self):
-        from newsletter.cache import connect_signals
+        from newsletter.pagecache import connect_signals
+        from newsletter.subscribers import bounces  # noqa: F401  (connects the providers' webhook receiver)
 
         connect_signals()  # the archive's page cache forgets pages when what they show changes

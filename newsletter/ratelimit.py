@@ -57,3 +57,19 @@ def client_ip(request):
         if forwarded:
             return forwarded.split(",")[-1].strip()
     return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+class RateLimiter:
+    """DELIVERY_RATE_LIMIT messages per second across all workers: a per-second counter in the cache (Redis)."""
+
+    def __init__(self, per_second):
+        self.per_second = per_second
+
+    def wait(self):
+        if not self.per_second:
+            return
+        while True:
+            now = time.time()
+            if hit("delivery:send", 1, now=now) <= self.per_second:
+                return
+            time.sleep(max(0.001, 1 - (now % 1)))

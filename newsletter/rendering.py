@@ -8,7 +8,10 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from django.db.models import Prefetch
+
 from newsletter.markup import markdown_to_html
+from newsletter.models import Section
 
 # Issue → email ---------------------------------------------------------------------
 #
@@ -114,32 +117,45 @@ def _subscribe_path():
         return "/subscribe/"
 
 
+# Contents-list labels for sections without a heading.
 UNTITLED = {"closing": "And lastly…", "article": "Article"}
 
 
-def _email_sections(issue):
-    """Top-level sections in order, each with its digest items, labels, extra links and a text version."""
-    from newsletter.models import Section
+def top_level_sections():
+    """Top-level sections in order, each with its digest items (`ordered_items`) and both with their links
+    (`ordered_links`) prefetched: a fixed number of queries however many sections there are."""
+    links = Prefetch("links", to_attr="ordered_links")
+    items = Section.objects.order_by("position", "id").prefetch_related(links)
+    return (
+        Section.objects.filter(parent=None)
+        .order_by("position", "id")
+        .prefetch_related(links, Prefetch("items", queryset=items, to_attr="ordered_items"))
+    )
 
-    rows = list(Section.objects.filter(issue=issue).order_by("position", "id").prefetch_related("links"))
-    items = {}
-    for row in rows:
-        if row.parent_id:
-            items.setdefault(row.parent_id, []).append(row)
-    top = [row for row in rows if not row.parent_id]
+
+def prepare_sections(sections):
+    """The one section preparation, for the archive page, the email and the editor's previews: a label for the
+    contents list, and the links an editor added that the text does not already show (`extra_links`)."""
+    for section in sections:
+        for part in (section, *section.ordered_items):
+            part.label = part.heading or UNTITLED.get(part.kind, part.get_kind_display())
+            shown = _html.unescape(part.body_html + (part.booking_html if part.booking else ""))
+            part.extra_links = [link for link in part.ordered_links if f'href="{link.url}"' not in shown]
+    return sections
+
+
+def _email_sections(issue):
+    """prepare_sections, plus each section's plain-text version and its heading's underline."""
+    top = prepare_sections(list(top_level_sections().filter(issue=issue)))
     for section in top:
-        section.email_items = items.get(section.pk, [])
-        for s in [section, *section.email_items]:
-            _prepare(s)
-        section.label = section.heading or UNTITLED.get(section.kind, section.get_kind_display())
+        for part in (section, *section.ordered_items):
+            part.text = _section_text(part)
         section.rule = "=" * min(TEXT_WIDTH, max(len(section.heading or section.label), 3))
     return top
 
 
-def _prepare(section):
-    section.email_booking_html = markdown_to_html(section.booking) if section.booking else ""
-    shown = _html.unescape(section.body_html + section.email_booking_html)
-    section.email_links = [link for link in section.links.all() if f'href="{link.url}"' not in shown]
+def _section_text(section):
+    booking_html = section.booking_html if section.booking else ""
     parts = []
     if section.is_event:
         facts = [
@@ -147,17 +163,17 @@ def _prepare(section):
             ("Time", section.event_time.strftime("%H:%M") if section.event_time else ""),
             ("Venue", section.venue),
             ("Fee", section.fee),
-            ("Booking", html_to_text(section.email_booking_html)),
+            ("Booking", html_to_text(booking_html)),
         ]
         parts.append("\n".join(f"{label}: {value}" for label, value in facts if value))
     parts.append(html_to_text(section.body_html))
     parts.extend(
         f"- {link.title}: {link.url}" if link.title and link.title != link.url else f"- {link.url}"
-        for link in section.email_links
+        for link in section.extra_links
     )
     if section.source:
         parts.append(f"({section.source})")
-    section.text = "\n\n".join(p for p in parts if p) + "\n"
+    return "\n\n".join(p for p in parts if p) + "\n"
 
 
 class _TextWriter(HTMLParser):

@@ -8,8 +8,9 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from newsletter import bounces
+from newsletter.mail import addresses as mail_addresses
 from newsletter.models import Delivery, Issue, Subscriber, Subscription, Suppression
+from newsletter.subscribers import bounces
 from newsletter.tokens import unsubscribe_token
 
 
@@ -65,15 +66,15 @@ def maildir(tmp_path):
 
 
 def verp(row, sent):
-    return bounces.verp_address(row.pk, sent.newsletter)
+    return mail_addresses.verp_address(row.pk, sent.newsletter)
 
 
 def test_a_verp_address_names_its_delivery_and_cannot_be_forged(sent):
     address = verp(sent.deliveries[0], sent)
     assert address.startswith("bounces+") and address.endswith("@ssrg.example.org")
-    assert bounces.parse_verp(address) == sent.deliveries[0].pk
+    assert mail_addresses.parse_verp(address) == sent.deliveries[0].pk
     forged = address.replace(f"+{sent.deliveries[0].pk}.", f"+{sent.deliveries[1].pk}.")
-    assert bounces.parse_verp(forged) is None
+    assert mail_addresses.parse_verp(forged) is None
 
 
 def test_one_hard_bounce_marks_the_subscriber_bounced(sent, maildir, capsys):

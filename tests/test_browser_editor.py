@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def editor(live_server, page, settings, tmp_path):
-    settings.EMAIL_BACKEND = "newsletter.mail.OutboxBackend"
+    settings.EMAIL_BACKEND = "newsletter.mail.outbox.OutboxBackend"
     settings.OUTBOX_DIR = tmp_path / "outbox"
     settings.SITE_URL = live_server.url
     call_command("import_seeds", str(SEEDS / "002_d9b6d64c7e93d693.txt"), stdout=StringIO())

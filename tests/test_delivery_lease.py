@@ -1,4 +1,4 @@
-"""A batch's lease (newsletter.delivery.Lease): no message outlives it, and once another worker has taken
+"""A batch's lease (newsletter.sending.lease.Lease): no message outlives it, and once another worker has taken
 a row over, nothing this batch writes changes it. In-process, against a real SMTP server on loopback."""
 
 import datetime
@@ -7,8 +7,9 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from newsletter import delivery
 from newsletter.models import Delivery, Issue, Subscriber, Subscription
+from newsletter.sending import lease as leasing
+from newsletter.sending import worker
 from tests.delivery_helpers import RecordingHandler, start_smtp_server
 
 
@@ -23,7 +24,7 @@ def sending(rich_issue):
             Subscription.objects.create(subscriber=person, newsletter=issue.newsletter, status="active")
         Issue.objects.filter(pk=issue.pk).update(status=Issue.Status.SENDING, send_started_at=timezone.now())
         issue.refresh_from_db()
-        delivery._freeze(issue)
+        worker.freeze(issue)
         return issue
 
     return make
@@ -51,8 +52,8 @@ def slow_server(settings):
 def lease_for(issue, settings, count):
     import time
 
-    lease = delivery.Lease(delivery.new_lease_token(), settings.DELIVERY_LEASE_SECONDS, started=time.monotonic())
-    ids = delivery.claim(issue.pk, count, token=lease.token)
+    lease = leasing.Lease(leasing.new_lease_token(), settings.DELIVERY_LEASE_SECONDS, started=time.monotonic())
+    ids = leasing.claim(issue.pk, count, token=lease.token)
     return lease, ids
 
 
@@ -64,8 +65,8 @@ def test_a_server_that_drips_its_answers_cannot_keep_a_message_past_the_lease(se
     issue = sending(1)
     lease, ids = lease_for(issue, settings, 1)
 
-    result = delivery.BatchResult(issue.pk)
-    delivery._send_claimed(issue, ids, result, lease)
+    result = worker.BatchResult(issue.pk)
+    worker.send_claimed(issue, ids, result, lease)
 
     assert server.messages == []  # given up before the server could accept it late
     row = Delivery.objects.get(pk=ids[0])
@@ -80,8 +81,8 @@ def test_a_slow_but_steady_server_has_the_lease_renewed_and_is_sent_once(sending
     issue = sending(3)
     lease, ids = lease_for(issue, settings, 3)
 
-    result = delivery.BatchResult(issue.pk)
-    delivery._send_claimed(issue, ids, result, lease)
+    result = worker.BatchResult(issue.pk)
+    worker.send_claimed(issue, ids, result, lease)
 
     assert lease.renewals >= 1
     assert result.sent >= 1 and result.sent + result.released == 3  # the rest given back, not left to lapse
@@ -97,15 +98,15 @@ def test_a_batch_whose_rows_were_taken_over_writes_nothing(sending, settings):
     issue = sending(3)
     lease, ids = lease_for(issue, settings, 3)
     later = timezone.now() + datetime.timedelta(seconds=settings.DELIVERY_LEASE_SECONDS + 1)
-    taken = delivery.claim(issue.pk, 3, now=later)  # the lease ran out; another worker holds the rows now
+    taken = leasing.claim(issue.pk, 3, now=later)  # the lease ran out; another worker holds the rows now
     assert sorted(taken) == sorted(ids)
     before = list(Delivery.objects.order_by("id").values())
 
-    with pytest.raises(delivery.LeaseLost):
-        delivery._record(lease, ids[0], Delivery.Status.FAILED, "550 late")
-    with pytest.raises(delivery.LeaseLost):
-        delivery._record_transient(lease, ids[1], 1, "451 late", delivery.BatchResult(issue.pk))
-    assert delivery._release(lease, ids) == 0
+    with pytest.raises(leasing.LeaseLost):
+        leasing.record(lease, ids[0], Delivery.Status.FAILED, "550 late")
+    with pytest.raises(leasing.LeaseLost):
+        leasing.record_transient(lease, ids[1], 1, "451 late", worker.BatchResult(issue.pk))
+    assert leasing.release(lease, ids) == 0
     assert not lease.held().exists()
 
     assert list(Delivery.objects.order_by("id").values()) == before
@@ -115,11 +116,11 @@ def test_a_late_worker_stops_at_its_first_message_and_overwrites_nothing(sending
     issue = sending(3)
     lease, ids = lease_for(issue, settings, 3)
     later = timezone.now() + datetime.timedelta(seconds=settings.DELIVERY_LEASE_SECONDS + 1)
-    delivery.claim(issue.pk, 3, now=later)
+    leasing.claim(issue.pk, 3, now=later)
     before = list(Delivery.objects.order_by("id").values())
 
-    result = delivery.BatchResult(issue.pk)
-    delivery._send_claimed(issue, ids, result, lease)
+    result = worker.BatchResult(issue.pk)
+    worker.send_claimed(issue, ids, result, lease)
 
     assert result.lost and result.sent == 0
     assert len(mail.outbox) <= 1  # the one message in flight when it found out; the rest never left

@@ -6,8 +6,8 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from newsletter import delivery
 from newsletter.models import Delivery, Issue, Subscriber, Subscription, Suppression
+from newsletter.sending import lease, sweep, worker, workflow
 from tests.delivery_helpers import RecordingHandler, start_smtp_server
 
 
@@ -50,7 +50,7 @@ def send(django_capture_on_commit_callbacks):
 
     def run(issue, user=None):
         with django_capture_on_commit_callbacks(execute=True):
-            delivery.start_send(issue, user)
+            workflow.start_send(issue, user)
         issue.refresh_from_db()
         return issue
 
@@ -87,7 +87,7 @@ def test_each_active_subscriber_gets_one_personal_copy_in_the_outbox(draft, subs
     html = first.alternatives[0][0]
     assert "Hello Reader" in first.body and "Hello Reader" in html
     assert "%%" not in html and "%%" not in first.body
-    assert delivery.progress(issue) | {"rate": 0} == {
+    assert workflow.progress(issue) | {"rate": 0} == {
         "total": 5, "sent": 5, "failed": 0, "skipped": 0, "pending": 0, "rate": 0, "status": "sent"
     }  # fmt: skip
 
@@ -126,17 +126,17 @@ def test_what_was_mailed_is_frozen_on_the_issue(draft, subscribe, send):
 
 def test_imported_issues_are_never_sent(rich_issue, subscribe):
     subscribe(1)
-    with pytest.raises(delivery.SendError, match="never sent"):
-        delivery.start_send(rich_issue)
+    with pytest.raises(workflow.SendError, match="never sent"):
+        workflow.start_send(rich_issue)
     assert not Delivery.objects.exists()
 
 
 def test_starting_twice_sends_once(draft, subscribe, send):
     subscribe(3)
     send(draft)
-    with pytest.raises(delivery.SendError):
-        delivery.start_send(draft)
-    delivery.send_issue(draft.pk)  # a duplicated freeze task
+    with pytest.raises(workflow.SendError):
+        workflow.start_send(draft)
+    worker.send_issue(draft.pk)  # a duplicated freeze task
     assert len(mail.outbox) == 3 and Delivery.objects.count() == 3
 
 
@@ -144,13 +144,13 @@ def test_the_audience_is_frozen_once_and_late_subscribers_wait_for_the_next_issu
     draft, subscribe, sender, django_capture_on_commit_callbacks
 ):
     subscribe(3)
-    delivery.start_send(draft)  # queued; the freeze has not run yet
+    workflow.start_send(draft)  # queued; the freeze has not run yet
     late = Subscriber.objects.create(email="late@example.com")
     Subscription.objects.create(subscriber=late, newsletter=sender, status="active", confirmed_at=timezone.now())
 
     with django_capture_on_commit_callbacks(execute=True):
-        delivery.send_issue(draft.pk)
-        delivery.send_issue(draft.pk)
+        worker.send_issue(draft.pk)
+        worker.send_issue(draft.pk)
 
     assert Delivery.objects.filter(issue=draft).count() == 3
     assert "late@example.com" not in [m.to[0] for m in mail.outbox]
@@ -158,22 +158,22 @@ def test_the_audience_is_frozen_once_and_late_subscribers_wait_for_the_next_issu
 
 def test_someone_who_unsubscribes_after_the_freeze_gets_nothing(draft, subscribe, django_capture_on_commit_callbacks):
     readers = subscribe(4)
-    delivery.start_send(draft)
-    delivery.send_issue(draft.pk)  # frozen; batches not yet run
+    workflow.start_send(draft)
+    worker.send_issue(draft.pk)  # frozen; batches not yet run
     Subscription.objects.filter(subscriber=readers[0]).update(status=Subscription.Status.UNSUBSCRIBED)
     Suppression.add(readers[1].email, Suppression.Reason.ERASED)
 
     with django_capture_on_commit_callbacks(execute=True):
-        delivery.send_batch(draft.pk)
+        worker.send_batch(draft.pk)
 
     assert sorted(m.to[0].split("<")[1].rstrip(">") for m in mail.outbox) == [readers[2].email, readers[3].email]
     assert Delivery.objects.get(subscriber=readers[0]).status == Delivery.Status.SKIPPED
-    assert delivery.progress(draft)["skipped"] == 2
+    assert workflow.progress(draft)["skipped"] == 2
 
 
 def test_a_test_send_reaches_only_the_given_address_and_records_nothing(draft, subscribe):
     subscribe(3)
-    assert delivery.send_test(draft, ["editor@example.com"]) == 1
+    assert workflow.send_test(draft, ["editor@example.com"]) == 1
     assert [m.to for m in mail.outbox] == [["editor@example.com"]]
     assert mail.outbox[0].subject.startswith("[Test] ")
     assert not Delivery.objects.exists()
@@ -185,27 +185,27 @@ def test_claims_never_overlap_and_an_expired_lease_is_taken_again(draft, subscri
     subscribe(5)
     Issue.objects.filter(pk=draft.pk).update(status=Issue.Status.SENDING, send_started_at=timezone.now())
     draft.refresh_from_db()
-    delivery._freeze(draft)
+    worker.freeze(draft)
 
-    first = delivery.claim(draft.pk, 3)
-    second = delivery.claim(draft.pk, 3)
+    first = lease.claim(draft.pk, 3)
+    second = lease.claim(draft.pk, 3)
     assert len(first) == 3 and len(second) == 2 and not set(first) & set(second)
-    assert delivery.claim(draft.pk, 3) == []
+    assert lease.claim(draft.pk, 3) == []
 
     later = timezone.now() + datetime.timedelta(seconds=settings.DELIVERY_LEASE_SECONDS + 1)
-    assert sorted(delivery.claim(draft.pk, 10, now=later)) == sorted(first + second)
+    assert sorted(lease.claim(draft.pk, 10, now=later)) == sorted(first + second)
     assert set(Delivery.objects.values_list("attempts", flat=True)) == {2}
 
 
 def test_scheduled_issue_is_sent_once_when_its_time_comes(draft, subscribe, django_capture_on_commit_callbacks):
     subscribe(2)
     when = timezone.now() + datetime.timedelta(hours=1)
-    delivery.schedule(draft, when)
+    workflow.schedule(draft, when)
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert delivery.sweep() == []
-        assert delivery.sweep(now=when + datetime.timedelta(seconds=1)) == [draft.pk]
-        assert delivery.sweep(now=when + datetime.timedelta(seconds=2)) == []
+        assert sweep.sweep() == []
+        assert sweep.sweep(now=when + datetime.timedelta(seconds=1)) == [draft.pk]
+        assert sweep.sweep(now=when + datetime.timedelta(seconds=2)) == []
 
     draft.refresh_from_db()
     assert draft.status == Issue.Status.SENT and len(mail.outbox) == 2
@@ -213,10 +213,10 @@ def test_scheduled_issue_is_sent_once_when_its_time_comes(draft, subscribe, djan
 
 def test_a_schedule_can_be_cancelled_before_sending_starts(draft, subscribe):
     subscribe(1)
-    delivery.schedule(draft, timezone.now() + datetime.timedelta(hours=1))
-    assert delivery.cancel_schedule(draft)
+    workflow.schedule(draft, timezone.now() + datetime.timedelta(hours=1))
+    assert workflow.cancel_schedule(draft)
     assert draft.status == Issue.Status.DRAFT and draft.scheduled_for is None
-    assert delivery.sweep(now=timezone.now() + datetime.timedelta(hours=2)) == []
+    assert sweep.sweep(now=timezone.now() + datetime.timedelta(hours=2)) == []
     assert not mail.outbox
 
 
@@ -229,7 +229,7 @@ def test_over_smtp_a_refused_address_fails_alone_and_the_rest_arrive(draft, subs
     assert sorted(server.per_recipient()) == sorted(r.email for n, r in enumerate(readers) if n != 2)
     failed = Delivery.objects.get(subscriber=readers[2])
     assert failed.status == Delivery.Status.FAILED and failed.last_error.startswith("550")
-    assert delivery.progress(draft)["sent"] == 5
+    assert workflow.progress(draft)["sent"] == 5
 
 
 def test_over_smtp_a_dropped_connection_is_retried_later_without_a_second_copy(
@@ -240,12 +240,12 @@ def test_over_smtp_a_dropped_connection_is_retried_later_without_a_second_copy(
     settings.DELIVERY_BACKOFF_SECONDS = 0.01
 
     with django_capture_on_commit_callbacks(execute=True):
-        delivery.start_send(draft)
+        workflow.start_send(draft)
     for _ in range(20):
-        if not Delivery.objects.filter(status__in=delivery.OPEN).exists():
+        if not Delivery.objects.filter(status__in=worker.OPEN).exists():
             break
         with django_capture_on_commit_callbacks(execute=True):
-            delivery.sweep(now=timezone.now() + datetime.timedelta(seconds=1))
+            sweep.sweep(now=timezone.now() + datetime.timedelta(seconds=1))
 
     assert server.per_recipient() == {r.email: 1 for r in readers}
     assert max(Delivery.objects.values_list("attempts", flat=True)) > 1
@@ -271,26 +271,26 @@ def test_a_send_pauses_when_failures_pass_the_share_and_resumes(
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
     with django_capture_on_commit_callbacks(execute=True):
-        delivery.start_send(draft)
+        workflow.start_send(draft)
     draft.refresh_from_db()
     assert draft.status == Issue.Status.PAUSED
-    assert delivery.progress(draft)["pending"] == 5
+    assert workflow.progress(draft)["pending"] == 5
 
     server.refuse.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        assert delivery.resume(draft)
-    assert delivery.progress(draft) | {"rate": 0} == {
+        assert workflow.resume(draft)
+    assert workflow.progress(draft) | {"rate": 0} == {
         "total": 10, "sent": 7, "failed": 3, "skipped": 0, "pending": 0, "rate": 0, "status": "sent"
     }  # fmt: skip
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert delivery.retry_failed(draft) == 3
-    assert delivery.progress(draft)["sent"] == 10
+        assert workflow.retry_failed(draft) == 3
+    assert workflow.progress(draft)["sent"] == 10
     assert server.per_recipient() == {r.email: 1 for r in readers}
 
 
 def test_with_no_mail_server_messages_land_in_the_file_outbox(draft, subscribe, send, settings, tmp_path):
-    settings.EMAIL_BACKEND = "newsletter.mail.OutboxBackend"
+    settings.EMAIL_BACKEND = "newsletter.mail.outbox.OutboxBackend"
     settings.OUTBOX_DIR = tmp_path
     subscribe(3)
 

@@ -20,8 +20,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from newsletter import delivery
 from newsletter.models import Delivery, Issue, Newsletter, Subscriber, Subscription
+from newsletter.sending import sweep, workflow
 from tests.delivery_helpers import RecordingHandler, redis_available, require, start_smtp_server
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -202,11 +202,11 @@ def issue_for(make_issue):
 
 def wait_for_send(issue, seconds=90):
     def done():
-        counts = delivery.progress(issue)
+        counts = workflow.progress(issue)
         return counts["total"] and not counts["pending"] and counts["status"] == Issue.Status.SENT
 
-    wait_until(done, seconds, f"not finished: {delivery.progress(issue)}")
-    return delivery.progress(issue)
+    wait_until(done, seconds, f"not finished: {workflow.progress(issue)}")
+    return workflow.progress(issue)
 
 
 def assert_exactly_once(smtp, people, skipped=()):
@@ -222,7 +222,7 @@ def assert_exactly_once(smtp, people, skipped=()):
 def test_a_few_hundred_subscribers_each_get_one_message_with_both_parts(worker, smtp, issue_for, admin_client):
     issue, people = issue_for(300)
 
-    delivery.start_send(issue)
+    workflow.start_send(issue)
     counts = wait_for_send(issue)
 
     assert_exactly_once(smtp, people)
@@ -249,7 +249,7 @@ def test_a_worker_killed_mid_send_is_replaced_and_nobody_gets_two_copies(worker,
     issue, people = issue_for(200)
     smtp.handler.reset(hold_at=70, hold_seconds=6)  # both pool processes end up waiting for an answer
 
-    delivery.start_send(issue)
+    workflow.start_send(issue)
     assert smtp.handler.holding.wait(60), "the send never reached the 70th recipient"
     # Killed while every sender waits for the server's answer to RCPT: outside the one window
     # (accepted by the server, not yet recorded) that docs/delivery.md describes.
@@ -257,21 +257,21 @@ def test_a_worker_killed_mid_send_is_replaced_and_nobody_gets_two_copies(worker,
     while smtp.handler.held < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
     worker.kill()
-    before = delivery.progress(issue)
+    before = workflow.progress(issue)
     assert 0 < before["sent"] < 200 and before["pending"]
 
     worker.start()
     wait_for_send(issue, seconds=90)
 
     assert_exactly_once(smtp, people)
-    assert delivery.progress(issue)["sent"] == 200
+    assert workflow.progress(issue)["sent"] == 200
 
 
 def test_an_smtp_server_that_drops_connections_and_defers_still_gets_everyone_once(worker, smtp, issue_for):
     issue, people = issue_for(200)
     smtp.handler.reset(drop_every=7, busy_seconds=1.5)
 
-    delivery.start_send(issue)
+    workflow.start_send(issue)
     wait_for_send(issue)
 
     assert_exactly_once(smtp, people)
@@ -284,7 +284,7 @@ def test_tasks_delivered_twice_send_nobody_a_second_copy(worker, smtp, issue_for
 
     issue, people = issue_for(150)
 
-    delivery.start_send(issue)
+    workflow.start_send(issue)
     for _ in range(3):
         app.send_task("newsletter.delivery.send_issue", args=[issue.pk])
     for _ in range(12):
@@ -299,7 +299,7 @@ def test_unsubscribing_between_freeze_and_batch_means_no_copy(worker, smtp, issu
     issue, people = issue_for(120)
     smtp.handler.reset(hold_at=1, hold_seconds=3)  # the first batch waits while people change their minds
 
-    delivery.start_send(issue)
+    workflow.start_send(issue)
     assert smtp.handler.holding.wait(30)
     leavers = people[-10:]
     Subscription.objects.filter(subscriber__in=leavers).update(status="unsubscribed", unsubscribed_at=timezone.now())
@@ -347,7 +347,7 @@ def test_a_slow_relay_gets_each_message_once_and_batches_give_rows_back_in_time(
     issue, people = issue_for(count)
     smtp.handler.reset(reply_delay=reply_delay)
 
-    delivery.start_send(issue)
+    workflow.start_send(issue)
     counts = wait_for_send(issue, seconds=180)
 
     assert_exactly_once(smtp, people)
@@ -365,7 +365,7 @@ def test_a_killed_pool_process_costs_one_lease_not_the_visibility_timeout(worker
     issue, people = issue_for(60)
     smtp.handler.reset(hold_at=15, hold_seconds=6)
 
-    delivery.start_send(issue)
+    workflow.start_send(issue)
     assert smtp.handler.holding.wait(60), "the send never reached the 15th recipient"
     pool.kill_pool_processes()  # one chain only: without its task back, nothing would carry the send on
     wait_for_send(issue, seconds=60)
@@ -378,15 +378,15 @@ def test_a_killed_worker_is_restored_by_the_sweep_not_the_visibility_timeout(wor
     issue, people = issue_for(150)
     smtp.handler.reset(hold_at=40, hold_seconds=5)
 
-    delivery.start_send(issue)
+    workflow.start_send(issue)
     assert smtp.handler.holding.wait(60), "the send never reached the 40th recipient"
     while smtp.handler.held < 2:
         time.sleep(0.05)
     pool.kill()  # every chain's task dies unacked with it
     pool.start()
     deadline = time.monotonic() + 60
-    while delivery.progress(issue)["status"] != Issue.Status.SENT and time.monotonic() < deadline:
-        delivery.sweep()  # what beat does every DELIVERY_SWEEP_SECONDS
+    while workflow.progress(issue)["status"] != Issue.Status.SENT and time.monotonic() < deadline:
+        sweep.sweep()  # what beat does every DELIVERY_SWEEP_SECONDS
         time.sleep(1)
 
     wait_for_send(issue, seconds=5)

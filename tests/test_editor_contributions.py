@@ -5,8 +5,8 @@ import datetime
 import pytest
 from django.urls import reverse
 
+from newsletter.editor.weekly import start_next_issue
 from newsletter.models import Contribution, Issue
-from newsletter.weekly import start_next_issue
 
 pytestmark = pytest.mark.django_db
 

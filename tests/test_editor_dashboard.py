@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from newsletter.dashboard import list_growth
+from newsletter.editor.dashboard import list_growth
 from newsletter.models import Contribution, Subscriber, Subscription
 
 pytestmark = pytest.mark.django_db

@@ -6,8 +6,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from newsletter import linkcheck
-from newsletter.tasks.editor import check_issue_links
+from newsletter.editor import linkcheck
+from newsletter.editor.tasks import check_issue_links
 
 
 class Handler(BaseHTTPRequestHandler):

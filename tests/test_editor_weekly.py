@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+from newsletter.editor.weekly import next_title, start_next_issue
 from newsletter.models import Issue
-from newsletter.weekly import next_title, start_next_issue
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 

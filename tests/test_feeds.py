@@ -4,7 +4,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from django.urls import reverse
 
-from newsletter import feeds
+from newsletter.archive import feeds
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 

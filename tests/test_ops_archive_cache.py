@@ -179,7 +179,7 @@ def client_text(client, url):
 def test_an_issue_appears_in_the_cached_archive_as_soon_as_its_sending_starts(
     client, make_issue, page_cache, fresh_celery_pools
 ):
-    from newsletter import delivery
+    from newsletter.sending import workflow
 
     draft = make_issue("Out today", status=Issue.Status.DRAFT)
     archive_url = reverse("archive:newsletter", args=[draft.newsletter.slug])
@@ -188,7 +188,7 @@ def test_an_issue_appears_in_the_cached_archive_as_soon_as_its_sending_starts(
     app = fresh_celery_pools
     app.conf.task_always_eager = False  # the send is queued, not run: the issue stays "sending"
     try:
-        delivery.start_send(draft)  # a status update(): no model signal, so delivery refreshes the cache itself
+        workflow.start_send(draft)  # a status update(): no model signal, so delivery refreshes the cache itself
     finally:
         app.conf.task_always_eager = True
 

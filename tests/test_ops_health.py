@@ -7,7 +7,7 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from newsletter.tasks.health import HEARTBEAT_KEY, record_heartbeat
+from newsletter.health import HEARTBEAT_KEY, record_heartbeat
 
 pytestmark = pytest.mark.django_db
 

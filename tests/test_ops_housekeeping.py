@@ -12,9 +12,10 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from newsletter import dashboard, delivery, housekeeping
+from newsletter.editor import dashboard
 from newsletter.models import Delivery, Issue, IssueDeliveryStats, Subscriber, Subscription
-from newsletter.tasks.housekeeping import prune_deliveries_task
+from newsletter.sending import housekeeping, workflow
+from newsletter.sending.tasks import prune_deliveries_task
 
 
 @pytest.fixture
@@ -32,7 +33,7 @@ def send(rich_issue, readers, django_capture_on_commit_callbacks):
         issue = rich_issue.copy_as_draft()
         Issue.objects.filter(pk=issue.pk).update(title=title)
         with django_capture_on_commit_callbacks(execute=True):
-            delivery.start_send(issue)
+            workflow.start_send(issue)
         issue.refresh_from_db()
         assert issue.status == Issue.Status.SENT
         when = timezone.now() - datetime.timedelta(days=days_ago)
@@ -61,13 +62,13 @@ def admin_progress_text(client, issue, parse_html):
 def test_pruning_an_old_issue_keeps_every_figure_shown_for_it(send, admin_client, parse_html):
     issue = send(days_ago=120)
     mixed_outcomes(issue)
-    before = delivery.progress(issue), dashboard.last_send(), admin_progress_text(admin_client, issue, parse_html)
+    before = workflow.progress(issue), dashboard.last_send(), admin_progress_text(admin_client, issue, parse_html)
 
     report = housekeeping.prune_deliveries(batch_size=3)  # 7 rows: three batches
 
     assert report.issues == [issue.pk] and report.deleted == 7
     assert not Delivery.objects.filter(issue=issue).exists()
-    after = delivery.progress(issue), dashboard.last_send(), admin_progress_text(admin_client, issue, parse_html)
+    after = workflow.progress(issue), dashboard.last_send(), admin_progress_text(admin_client, issue, parse_html)
     assert after == before
     assert after[0] == {"total": 7, "sent": 5, "failed": 1, "skipped": 1, "pending": 0, "rate": 0, "status": "sent"}
     assert after[1]["bounced"] == 3  # the dashboard's "bounced" counts complaints too, as before
@@ -79,14 +80,14 @@ def test_pruning_twice_changes_nothing_the_second_time(send):
     issue = send(days_ago=120)
     mixed_outcomes(issue)
     first = call_command_output("prune_deliveries")
-    totals = delivery.progress(issue)
+    totals = workflow.progress(issue)
 
     second = call_command_output("prune_deliveries")
 
     assert "1 issue(s) pruned, 1 summarised, 7 delivery row(s) deleted" in first
     assert f"pruned weekly-update/{issue.slug}" in first
     assert "0 issue(s) pruned, 0 summarised, 0 delivery row(s) deleted" in second
-    assert delivery.progress(issue) == totals
+    assert workflow.progress(issue) == totals
     assert IssueDeliveryStats.objects.count() == 1
 
 
@@ -99,7 +100,7 @@ def test_a_prune_stopped_half_way_is_finished_by_the_next_run_with_the_same_tota
     report = housekeeping.prune_deliveries()
 
     assert report.summarised == 0 and report.deleted == 3
-    assert delivery.progress(issue) | {"rate": 0} == {
+    assert workflow.progress(issue) | {"rate": 0} == {
         "total": 7, "sent": 5, "failed": 1, "skipped": 1, "pending": 0, "rate": 0, "status": "sent"
     }  # fmt: skip
 

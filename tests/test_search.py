@@ -5,7 +5,7 @@ from django.contrib.postgres.search import SearchQuery
 from django.db import connection
 from django.urls import reverse
 
-from newsletter import search
+from newsletter.archive import search
 from newsletter.models import Issue
 
 

@@ -9,7 +9,7 @@ from django.core import mail
 from django.core.management import CommandError, call_command
 
 from newsletter.models import Subscriber, Subscription, Suppression
-from newsletter.subscriptions import ImportFileError, export_csv, import_csv
+from newsletter.subscribers.csvio import ImportFileError, export_csv, import_csv
 
 pytestmark = pytest.mark.usefixtures("fresh_cache")
 
@@ -116,7 +116,7 @@ def test_export_lists_one_newsletter_and_imports_back_unchanged(lists):
 
 
 def test_memory_stays_flat_as_the_file_grows(lists, monkeypatch):
-    monkeypatch.setattr("newsletter.subscriptions.IMPORT_BATCH", 200)
+    monkeypatch.setattr("newsletter.subscribers.csvio.IMPORT_BATCH", 200)
 
     def peak(rows):
         body = "".join(f"user{i}@example.org,User {i},weekly-update,yes\n" for i in range(rows))

@@ -7,9 +7,9 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from newsletter.admin.delivery import IssueSendingMixin
+from newsletter.editor.weekly import start_next_issue
 from newsletter.markup import markdown_problems
 from newsletter.models import Comment, Issue, Link, Newsletter, Section, SectionImage, Tag
-from newsletter.weekly import start_next_issue
 
 
 @admin.register(Newsletter)

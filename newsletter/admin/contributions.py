@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
 
-from newsletter.contributions import NoDraft, accept, decline
+from newsletter.editor.contributions import NoDraft, accept, decline
 from newsletter.models import Contribution
 
 

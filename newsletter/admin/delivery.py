@@ -1,6 +1,6 @@
 """Admin for sending: the read-only Delivery list, and the send/pause/resume/retry actions and live
 progress that IssueAdmin (admin/content.py) takes from IssueSendingMixin. The work itself is in
-newsletter.delivery."""
+newsletter.sending.workflow."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -11,9 +11,9 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from newsletter import delivery
 from newsletter.models import Delivery, Issue
 from newsletter.rendering import HTML_SIZE_WARNING, render_issue
+from newsletter.sending import workflow
 
 
 @admin.register(Delivery)
@@ -66,13 +66,13 @@ class IssueSendingMixin:
         issue = get_object_or_404(Issue, pk=object_id)
         if not self.has_view_permission(request, issue):
             raise PermissionDenied
-        return JsonResponse(delivery.progress(issue))
+        return JsonResponse(workflow.progress(issue))
 
     @admin.display(description="Delivery")
     def delivery_progress(self, obj):
         if obj is None or obj.pk is None or obj.status in (Issue.Status.DRAFT, Issue.Status.IMPORTED):
             return "–"
-        counts = delivery.progress(obj)
+        counts = workflow.progress(obj)
         url = reverse("admin:newsletter_issue_progress", args=[obj.pk])
         return format_html(
             '<span class="delivery-progress" data-url="{}">{} total · {} sent · {} failed · {} pending · '
@@ -90,15 +90,15 @@ class IssueSendingMixin:
     @admin.action(description="Send now…", permissions=["send"])
     def send_now(self, request, queryset):
         issues = list(queryset.select_related("newsletter"))
-        blocked = [(issue, delivery.can_send(issue, request.user)) for issue in issues]
+        blocked = [(issue, workflow.can_send(issue, request.user)) for issue in issues]
         sendable = [issue for issue, problems in blocked if not problems]
         if request.POST.get("confirm") == "yes":
             started = 0
             for issue in sendable:
                 try:
-                    delivery.start_send(issue, user=request.user)
+                    workflow.start_send(issue, user=request.user)
                     started += 1
-                except delivery.SendError as exc:
+                except workflow.SendError as exc:
                     self.message_user(request, f"{issue}: {exc.message}", messages.ERROR)
             if started:
                 self.message_user(request, f"Sending {started} issue(s); progress shows on each issue's page.")
@@ -109,7 +109,7 @@ class IssueSendingMixin:
             rows.append(
                 {
                     "issue": issue,
-                    "recipients": delivery.audience_count(issue),
+                    "recipients": workflow.audience_count(issue),
                     "html_kb": round(rendered.html_size / 1024),
                     "too_big": rendered.too_big,
                 }
@@ -128,15 +128,15 @@ class IssueSendingMixin:
 
     @admin.action(description="Pause sending", permissions=["send"])
     def pause_sending(self, request, queryset):
-        paused = sum(delivery.pause(issue) for issue in queryset)
+        paused = sum(workflow.pause(issue) for issue in queryset)
         self.message_user(request, f"Paused {paused} issue(s).")
 
     @admin.action(description="Resume sending", permissions=["send"])
     def resume_sending(self, request, queryset):
-        resumed = sum(delivery.resume(issue) for issue in queryset)
+        resumed = sum(workflow.resume(issue) for issue in queryset)
         self.message_user(request, f"Resumed {resumed} issue(s).")
 
     @admin.action(description="Retry failed deliveries", permissions=["send"])
     def retry_failed_deliveries(self, request, queryset):
-        count = sum(delivery.retry_failed(issue) for issue in queryset)
+        count = sum(workflow.retry_failed(issue) for issue in queryset)
         self.message_user(request, f"Retrying {count} failed deliveries.")

@@ -1,6 +1,6 @@
 """Admin for subscribers: the list with counts per status, adding one person, CSV import and export,
 and actions to unsubscribe, resend confirmation and erase. Every change goes through
-newsletter.subscriptions, so consent and suppression rules hold here too."""
+newsletter.subscribers.lifecycle, so consent and suppression rules hold here too."""
 
 from django.conf import settings
 from django.contrib import admin, messages
@@ -13,9 +13,9 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from newsletter import subscriptions
-from newsletter.forms import EditorAddSubscriberForm, ImportForm
 from newsletter.models import Newsletter, Subscriber, Subscription
+from newsletter.subscribers import csvio, lifecycle
+from newsletter.subscribers.forms import EditorAddSubscriberForm, ImportForm
 
 EMBED_TEMPLATE = """<form action="{action}" method="post" accept-charset="utf-8">
   <input type="hidden" name="newsletters" value="{slug}">
@@ -163,10 +163,10 @@ class SubscriberAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            obj.name = subscriptions.clean_line(obj.name)
+            obj.name = lifecycle.clean_line(obj.name)
             return super().save_model(request, obj, form, change)
         data = form.cleaned_data
-        result = subscriptions.add_by_editor(
+        result = lifecycle.add_by_editor(
             data["email"], data["name"], list(data["newsletters"]), data["consent_given"], editor=request.user
         )
         obj.pk, obj.email, obj.name = result.subscriber.pk, result.subscriber.email, result.subscriber.name
@@ -187,11 +187,11 @@ class SubscriberAdmin(admin.ModelAdmin):
     # Erasure instead of deletion.
 
     def delete_model(self, request, obj):
-        subscriptions.erase(obj)
+        lifecycle.erase(obj)
 
     def delete_queryset(self, request, queryset):
         for subscriber in queryset:
-            subscriptions.erase(subscriber)
+            lifecycle.erase(subscriber)
 
     # Actions.
 
@@ -201,14 +201,14 @@ class SubscriberAdmin(admin.ModelAdmin):
         changed = 0
         for subscriber in queryset:
             if newsletter_id:
-                changed += subscriptions.unsubscribe(subscriber.pk, int(newsletter_id))
+                changed += lifecycle.unsubscribe(subscriber.pk, int(newsletter_id))
             else:
-                changed += bool(subscriptions.unsubscribe_all(subscriber))
+                changed += bool(lifecycle.unsubscribe_all(subscriber))
         self.message_user(request, f"Unsubscribed {changed} subscriber(s).", messages.SUCCESS)
 
     @admin.action(description="Resend confirmation email (pending subscriptions)", permissions=["change"])
     def resend_confirmation(self, request, queryset):
-        queued = subscriptions.resend_confirmations(queryset)
+        queued = lifecycle.resend_confirmations(queryset)
         skipped = queryset.count() - queued
         message = f"Queued {queued} confirmation email(s)."
         if skipped:
@@ -221,7 +221,7 @@ class SubscriberAdmin(admin.ModelAdmin):
         if request.POST.get("confirm_erase") == "yes":
             count = 0
             for subscriber in queryset:
-                subscriptions.erase(subscriber)
+                lifecycle.erase(subscriber)
                 count += 1
             self.message_user(request, f"Erased {count} subscriber(s).", messages.SUCCESS)
             return None
@@ -264,10 +264,10 @@ class SubscriberAdmin(admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
             try:
-                report = subscriptions.import_csv(
+                report = csvio.import_csv(
                     upload.file, send_confirmations=form.cleaned_data["send_confirmations"], editor=request.user
                 )
-            except subscriptions.ImportFileError as exc:
+            except csvio.ImportFileError as exc:
                 error = str(exc)
         context = {
             **self.admin_site.each_context(request),
@@ -292,7 +292,7 @@ class SubscriberAdmin(admin.ModelAdmin):
         if status not in (None, *Subscription.Status.values):
             status = None
         name = f"subscribers-{newsletter.slug if newsletter else 'all'}-{status or 'any'}-{timezone.localdate()}.csv"
-        response = StreamingHttpResponse(subscriptions.export_csv(newsletter, status), content_type="text/csv")
+        response = StreamingHttpResponse(csvio.export_csv(newsletter, status), content_type="text/csv")
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
 

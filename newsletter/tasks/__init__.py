@@ -1,7 +1,10 @@
-"""Celery tasks, one module per area; Celery's autodiscovery imports this package."""
+"""Every Celery task of the app, gathered here because Celery's autodiscovery imports `newsletter.tasks`.
 
-from newsletter.tasks.delivery import send_batch_task, send_issue_task, sweep_task  # noqa: F401
-from newsletter.tasks.editor import check_issue_links  # noqa: F401
-from newsletter.tasks.health import record_heartbeat  # noqa: F401
-from newsletter.tasks.housekeeping import prune_deliveries_task  # noqa: F401
-from newsletter.tasks.subscriptions import send_confirmation, send_welcome  # noqa: F401
+The tasks live with their area (sending/tasks.py, subscribers/tasks.py, editor/tasks.py, health.py);
+their registered names are stable, whatever module holds them.
+"""
+
+from newsletter.editor.tasks import check_issue_links  # noqa: F401
+from newsletter.health import record_heartbeat  # noqa: F401
+from newsletter.sending.tasks import prune_deliveries_task, send_batch_task, send_issue_task, sweep_task  # noqa: F401
+from newsletter.subscribers.tasks import send_confirmation, send_welcome  # noqa: F401

@@ -1,6 +1,6 @@
 from django import template
 
-from newsletter.dashboard import summary
+from newsletter.editor.dashboard import summary
 
 register = template.Library()
 

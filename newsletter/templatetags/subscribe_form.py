@@ -7,7 +7,7 @@ for the address only and the subscribe page asks which newsletters.
 
 from django import template
 
-from newsletter.forms import SubscribeForm
+from newsletter.subscribers.forms import SubscribeForm
 
 register = template.Library()
 

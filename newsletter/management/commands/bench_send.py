@@ -32,9 +32,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.db.models import Max
 
-from newsletter import delivery
 from newsletter.models import Delivery, Issue, Newsletter, Subscriber, Subscription
 from newsletter.rendering import render_issue
+from newsletter.sending import workflow
 
 ROOT = Path(settings.BASE_DIR)
 BENCH_DOMAIN = "bench.invalid"
@@ -185,15 +185,15 @@ class Command(BaseCommand):
             tree = _process_tree(worker.pid)
             cpu_before = _cpu_seconds(tree)
             started_wall = time.time()
-            delivery.start_send(issue)
+            workflow.start_send(issue)
             deadline = time.monotonic() + timeout
             # A cheap indexed check while it runs (a full count on every poll would load the database).
-            open_rows = Delivery.objects.filter(issue=issue, status__in=delivery.OPEN)
+            open_rows = Delivery.objects.filter(issue=issue, status__in=worker.OPEN)
             while not Delivery.objects.filter(issue=issue).exists() or open_rows.exists():
                 if time.monotonic() > deadline or Issue.objects.filter(pk=issue.pk, status="paused").exists():
-                    raise CommandError(f"Not finished: {delivery.progress(issue)}")
+                    raise CommandError(f"Not finished: {workflow.progress(issue)}")
                 time.sleep(0.5)
-            counts = delivery.progress(issue)
+            counts = workflow.progress(issue)
             last = Delivery.objects.filter(issue=issue).aggregate(m=Max("sent_at"))["m"]
             seconds = max(last.timestamp() - started_wall, 1e-6)
             tree = _process_tree(worker.pid)

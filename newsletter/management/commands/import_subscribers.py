@@ -6,7 +6,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from newsletter.subscriptions import ImportFileError, import_csv
+from newsletter.subscribers.csvio import ImportFileError, import_csv
 
 
 class Command(BaseCommand):

@@ -8,7 +8,7 @@ Safe to run twice: a message is acted on once, then marked read.
 
 from django.core.management.base import BaseCommand, CommandError
 
-from newsletter.bounces import process_bounces
+from newsletter.subscribers.bounces import process_bounces
 
 
 class Command(BaseCommand):

@@ -1,12 +1,12 @@
 """manage.py prune_deliveries [--days N] [--dry-run]: summarise and delete old Delivery rows.
 
-The same work as the daily beat task newsletter.housekeeping.prune_deliveries; safe to run twice.
+The same work as the daily beat task newsletter.sending.housekeeping.prune_deliveries; safe to run twice.
 """
 
 from django.core.management.base import BaseCommand, CommandError
 
-from newsletter import housekeeping
 from newsletter.models import Delivery
+from newsletter.sending import housekeeping
 
 
 class Command(BaseCommand):

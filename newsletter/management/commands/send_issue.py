@@ -13,8 +13,8 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from newsletter import delivery
 from newsletter.models import Issue
+from newsletter.sending import workflow
 
 
 def find_issue(reference):
@@ -41,20 +41,20 @@ class Command(BaseCommand):
     def handle(self, *args, issue, test_to, no_wait, timeout, **options):
         issue = find_issue(issue)
         if test_to:
-            sent = delivery.send_test(issue, test_to)
+            sent = workflow.send_test(issue, test_to)
             self.stdout.write(f"Sent {sent} test copy(ies) of “{issue}”; no delivery was recorded.")
             return
         if issue.status in (Issue.Status.DRAFT, Issue.Status.SCHEDULED):
             rendered_warning = self._size_warning(issue)
             try:
-                delivery.start_send(issue)
-            except delivery.SendError as exc:
+                workflow.start_send(issue)
+            except workflow.SendError as exc:
                 raise CommandError(exc.message) from exc
-            self.stdout.write(f"Sending “{issue}” to {delivery.audience_count(issue)} subscriber(s).{rendered_warning}")
+            self.stdout.write(f"Sending “{issue}” to {workflow.audience_count(issue)} subscriber(s).{rendered_warning}")
         elif issue.status in (Issue.Status.SENDING, Issue.Status.PAUSED, Issue.Status.SENT):
             self.stdout.write(f"“{issue}” is already {issue.get_status_display().lower()}; showing its progress.")
         else:
-            raise CommandError(" ".join(delivery.can_send(issue)))
+            raise CommandError(" ".join(workflow.can_send(issue)))
         if not no_wait:
             self._wait(issue, timeout)
 
@@ -68,10 +68,10 @@ class Command(BaseCommand):
 
     def _wait(self, issue, timeout):
         started = time.monotonic()
-        counts = delivery.progress(issue)
+        counts = workflow.progress(issue)
         with tqdm(total=counts["total"], unit="msg", file=self.stdout, dynamic_ncols=True) as bar:
             while True:
-                counts = delivery.progress(issue)
+                counts = workflow.progress(issue)
                 bar.total = counts["total"]
                 bar.n = counts["total"] - counts["pending"]
                 bar.set_postfix(sent=counts["sent"], failed=counts["failed"], rate=f"{counts['rate']}/s")

@@ -1,0 +1,102 @@
+"""The public archive: newsletters, their published issues, tags and search. No login.
+
+Conditional GET comes from ConditionalGetMiddleware (settings): it sets an ETag
+hashed from the rendered page and answers If-None-Match with 304. We do not
+derive Last-Modified from Issue.updated_at because sections and comments have
+no timestamp of their own, so hiding a comment would not change it and a
+reader could be served a stale page.
+
+Pages are kept in the page cache (newsletter/pagecache.py), which forgets them all when
+an issue, its sections or comments change; a cached page keeps its ETag, so
+conditional GET works the same on a hit.
+"""
+
+from django.conf import settings
+from django.core.paginator import InvalidPage, Paginator
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+
+from newsletter.archive.search import MAX_RESULTS, add_snippets, search_issues
+from newsletter.models import Comment, Issue, Newsletter, Tag
+from newsletter.pagecache import cache_archive_page
+from newsletter.rendering import prepare_sections, top_level_sections
+
+# Long text that lists of issues never show.
+LIST_DEFERRED = ("search_text", "intro", "sign_off")
+
+
+@cache_archive_page
+def home(request):
+    latest = Issue.objects.published().filter(newsletter=OuterRef("pk")).newest_first().values("pk")[:1]
+    newsletters = list(
+        Newsletter.objects.annotate(
+            issue_count=Count("issues", filter=Q(issues__status__in=Issue.PUBLISHED_STATUSES)),
+            latest_issue_id=Subquery(latest),
+        )
+    )
+    latest_ids = [n.latest_issue_id for n in newsletters if n.latest_issue_id]
+    latest_issues = Issue.objects.defer(*LIST_DEFERRED).in_bulk(latest_ids)
+    for newsletter in newsletters:
+        newsletter.latest_issue = latest_issues.get(newsletter.latest_issue_id)
+        if newsletter.latest_issue:
+            newsletter.latest_issue.newsletter = newsletter  # for its URL, without a query
+    return render(request, "archive/home.html", {"newsletters": newsletters})
+
+
+@cache_archive_page
+def newsletter_archive(request, slug):
+    newsletter = get_object_or_404(Newsletter, slug=slug)
+    issues = newsletter.issues.published().newest_first().defer(*LIST_DEFERRED)
+    page = _page(request, issues, settings.ARCHIVE_PAGE_SIZE)
+    for issue in page:
+        issue.newsletter = newsletter
+    return render(request, "archive/newsletter.html", {"newsletter": newsletter, "page_obj": page})
+
+
+@cache_archive_page
+def issue_detail(request, newsletter_slug, slug):
+    issue = get_object_or_404(
+        Issue.objects.published()
+        .select_related("newsletter")
+        .prefetch_related(
+            "tags",
+            Prefetch("sections", queryset=top_level_sections(), to_attr="top_sections"),
+            Prefetch(
+                "comments", queryset=Comment.objects.visible().order_by("position", "id"), to_attr="visible_comments"
+            ),
+        ),
+        newsletter__slug=newsletter_slug,
+        slug=slug,
+    )
+    prepare_sections(issue.top_sections)
+    return render(request, "archive/issue.html", {"issue": issue, "newsletter": issue.newsletter})
+
+
+@cache_archive_page
+def tag_detail(request, slug):
+    tag = get_object_or_404(Tag, slug=slug)
+    issues = tag.issues.published().select_related("newsletter").newest_first().defer(*LIST_DEFERRED)
+    page = _page(request, issues, settings.ARCHIVE_PAGE_SIZE)
+    if not page.paginator.count:
+        raise Http404("No published issues have this tag.")
+    return render(request, "archive/tag.html", {"tag": tag, "page_obj": page})
+
+
+@cache_archive_page
+def search(request):
+    query = request.GET.get("q", "").strip()[:200]
+    page = _page(request, search_issues(query), settings.SEARCH_PAGE_SIZE) if query else None
+    if page:
+        add_snippets(page.object_list, query)
+    context = {"query": query, "page_obj": page, "max_results": MAX_RESULTS}
+    return render(request, "archive/search.html", context)
+
+
+def _page(request, object_list, per_page):
+    """The requested page; a page number that is not a page is a 404, as in ListView."""
+    paginator = Paginator(object_list, per_page, allow_empty_first_page=True)
+    try:
+        return paginator.page(request.GET.get("page") or 1)
+    except InvalidPage as e:
+        raise Http404(str(e)) from e

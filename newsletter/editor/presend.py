@@ -1,0 +1,153 @@
+"""The pre-send check: what an editor should see before an issue goes out. It never blocks a send.
+
+Each finding names the section it is in. The check renders the email with the
+same code as the send (rendering.render_issue) and builds one real message
+(delivery.IssueEmail), so what it checks is what subscribers would get.
+"""
+
+import re
+from dataclasses import dataclass
+from email import message_from_bytes
+from html.parser import HTMLParser
+
+from newsletter.editor import linkcheck
+from newsletter.markup import markdown_to_html
+from newsletter.rendering import HTML_SIZE_WARNING
+
+# Link text that tells a reader nothing about where it goes.
+VAGUE_LINK_TEXT = {"click here", "here", "read more", "more", "link", "this link", "this", "click", "go"}
+# Pointers to a link that is not there (an import lost it, or the editor forgot it).
+DANGLING_POINTER = re.compile(
+    r"\b(read the full (article|report|story)|download the (full )?report|see the full|click here"
+    r"|more information here)[^.]*\.?$",
+    re.I,
+)
+REQUIRED_HEADERS = ("From", "To", "Subject", "Date", "Message-ID", "List-Id", "List-Unsubscribe",
+                    "List-Unsubscribe-Post")  # fmt: skip
+HREF = re.compile(r'href="([^"]+)"')
+
+
+@dataclass
+class Finding:
+    check: str  # links, link-text, images, headings, plain-text, size, headers
+    message: str
+    section: str | None = None  # the heading of the section it is in, when it is in one
+
+    @property
+    def where(self):
+        return self.section or "the whole issue"
+
+
+class _Scanner(HTMLParser):
+    """Anchors with their text, images and their alt text, headings, and paragraphs, from one section's HTML."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.anchors, self.images, self.headings, self.paragraphs = [], [], [], []
+        self._anchor = self._paragraph = None
+        self._paragraph_has_link = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "a":
+            self._anchor = [attrs.get("href", ""), ""]
+            self._paragraph_has_link = True
+        elif tag == "img":
+            self.images.append(attrs.get("alt"))
+        elif tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
+            self.headings.append(int(tag[1]))
+        elif tag in ("p", "li"):
+            self._paragraph, self._paragraph_has_link = "", False
+
+    def handle_endtag(self, tag):
+        if tag == "a" and self._anchor:
+            self.anchors.append(tuple(self._anchor))
+            self._anchor = None
+        elif tag in ("p", "li") and self._paragraph is not None:
+            self.paragraphs.append((self._paragraph.strip(), self._paragraph_has_link))
+            self._paragraph = None
+
+    def handle_data(self, data):
+        if self._anchor is not None:
+            self._anchor[1] += data
+        if self._paragraph is not None:
+            self._paragraph += data
+
+
+def _scan(html):
+    scanner = _Scanner()
+    scanner.feed(html)
+    return scanner
+
+
+def _section_findings(label, html):
+    findings = []
+    scan = _scan(html)
+    for _href, text in scan.anchors:
+        if " ".join(text.lower().split()).strip(".:!") in VAGUE_LINK_TEXT:
+            findings.append(Finding("link-text", f"The link “{text.strip()}” does not say where it goes.", label))
+    for paragraph, has_link in scan.paragraphs:
+        if not has_link and DANGLING_POINTER.search(paragraph):
+            findings.append(Finding("link-text", f"“{paragraph[:80]}” points to a link that is not there.", label))
+    for alt in scan.images:
+        if not (alt or "").strip():
+            findings.append(Finding("images", "An image has no alt text.", label))
+    # Inside a section, the email and web page use h2 for the section heading: body headings start at h3.
+    previous = 2
+    for level in scan.headings:
+        if level <= 2:
+            findings.append(Finding("headings", f"A level-{level} heading inside a section: use ### or lower.", label))
+        elif level > previous + 1:
+            findings.append(Finding("headings", f"A heading jumps from level {previous} to {level}.", label))
+        previous = max(level, 3)
+    return findings
+
+
+def _link_findings(issue):
+    findings = []
+    results = (linkcheck.last_results(issue) or {}).get("results", {})
+    for section in issue.sections.select_related("parent").prefetch_related("links"):
+        label = section.heading or section.get_kind_display()
+        urls = list(dict.fromkeys([link.url for link in section.links.all()] + HREF.findall(section.body_html)))
+        for url in urls:
+            status, error = results.get(url, (None, None))
+            if error or (status is not None and status >= 400):
+                findings.append(Finding("links", f"Broken link {url} ({error or f'HTTP {status}'}).", label))
+    if not results:
+        findings.append(Finding("links", "Links have not been checked yet: run the link check."))
+    return findings
+
+
+def run(issue):
+    """Every finding for the issue as it is now."""
+    from newsletter.mail.message import IssueEmail
+    from newsletter.rendering import render_issue
+
+    findings = _link_findings(issue)
+    for section in issue.sections.order_by("position"):
+        label = section.heading or section.get_kind_display()
+        findings += _section_findings(label, section.body_html + markdown_to_html(section.booking))
+        for image in section.images.all():
+            if not image.alt_text.strip():
+                findings.append(Finding("images", f"The image {image.image.name} has no alt text.", label))
+    findings += _section_findings(None, markdown_to_html(issue.intro) + markdown_to_html(issue.sign_off))
+
+    rendered = render_issue(issue)
+    for url in dict.fromkeys(HREF.findall(rendered.html)):
+        url = url.replace("&amp;", "&")
+        if url.startswith(("http", "mailto:")) and url.removeprefix("mailto:") not in rendered.text:
+            findings.append(Finding("plain-text", f"The plain-text part lacks the link {url}."))
+    if rendered.html_size > HTML_SIZE_WARNING:
+        findings.append(
+            Finding(
+                "size", f"The HTML part is {rendered.html_size // 1024} KB; Gmail clips messages past about 102 KB."
+            )
+        )
+    sample = IssueEmail(issue, subject=rendered.subject, html=rendered.html, text=rendered.text).build(
+        delivery_id=None, subscriber_id=0, address="reader@example.org", name="Reader"
+    )
+    headers = message_from_bytes(sample.raw)
+    for name in REQUIRED_HEADERS:
+        if not headers.get(name):
+            findings.append(Finding("headers", f"The {name} header is missing."))
+    return findings

@@ -1,0 +1,26 @@
+"""The editor's review-and-send pages, under /admin/editor/ and behind the admin's login."""
+
+from django.contrib import admin
+from django.urls import path
+
+from newsletter.editor import review as editor
+
+app_name = "editor"
+
+
+def staff(view):
+    return admin.site.admin_view(view)
+
+
+urlpatterns = [
+    path("issue/<int:pk>/review/", staff(editor.review), name="review"),
+    path("issue/<int:pk>/preview/email/", staff(editor.email_preview), name="email_preview"),
+    path("issue/<int:pk>/preview/web/", staff(editor.web_preview), name="web_preview"),
+    path("issue/<int:pk>/test/", staff(editor.send_test), name="send_test"),
+    path("issue/<int:pk>/check-links/", staff(editor.check_links), name="check_links"),
+    path("issue/<int:pk>/approve/", staff(editor.approve), name="approve"),
+    path("issue/<int:pk>/schedule/", staff(editor.schedule), name="schedule"),
+    path("issue/<int:pk>/cancel-schedule/", staff(editor.cancel_schedule), name="cancel_schedule"),
+    path("issue/<int:pk>/send/", staff(editor.send_now), name="send_now"),
+    path("markdown-preview/", staff(editor.markdown_preview), name="markdown_preview"),
+]

@@ -1,0 +1,212 @@
+"""An issue's email, worked out once per batch; `IssueEmail.build()` makes one recipient's message."""
+
+import binascii
+import random
+from dataclasses import dataclass
+from email.header import Header
+from email.utils import formataddr, formatdate, make_msgid
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.urls import reverse
+
+from newsletter.mail.addresses import bounce_address, unsubscribe_address, verp_address
+from newsletter.rendering import PLACEHOLDERS, fill, substitutions
+from newsletter.tokens import absolute, preferences_token, unsubscribe_token
+
+
+@dataclass
+class OutgoingMessage:
+    envelope_from: str
+    to_address: str
+    message_id: str
+    raw: bytes
+    # For backends that want an EmailMessage (the outbox, locmem, anymail providers).
+    subject: str
+    from_header: str
+    to_header: str
+    headers: dict
+    html_values: dict
+    text_values: dict
+    html_template: str
+    text_template: str
+
+    @property
+    def html(self):
+        return fill(self.html_template, self.html_values)
+
+    @property
+    def text(self):
+        return fill(self.text_template, self.text_values)
+
+    def as_django_message(self):
+        message = EmailMultiAlternatives(
+            subject=self.subject,
+            body=self.text,
+            from_email=self.envelope_from,
+            to=[self.to_header],
+            headers={"From": self.from_header, "Return-Path": f"<{self.envelope_from}>", **self.headers},
+        )
+        message.attach_alternative(self.html, "text/html")
+        return message
+
+
+def _one_line(value):
+    return " ".join(str(value).split())
+
+
+def _encode_header(value):
+    return value if value.isascii() else Header(value, "utf-8").encode()
+
+
+def _qp(value):
+    # Quoted-printable in C (binascii), then CRLF line ends for SMTP.
+    return binascii.b2a_qp(value.replace("\r\n", "\n").encode("utf-8"), istext=True).replace(b"\n", b"\r\n")
+
+
+def _qp_segments(body):
+    """Split a body into quoted-printable bytes encoded once (lines without placeholders) and lines to
+    fill and encode per recipient. Quoted-printable treats each line on its own, so encoding line
+    runs separately gives the same bytes as encoding the whole: the body is encoded once per issue."""
+    segments, static = [], []
+    lines = body.replace("\r\n", "\n").split("\n")
+    for n, line in enumerate(lines):
+        line = line if n == len(lines) - 1 else line + "\n"
+        if "%%" in line and any(p in line for p in PLACEHOLDERS):
+            if static:
+                segments.append(_qp("".join(static)))
+                static = []
+            segments.append(line)
+        else:
+            static.append(line)
+    if static:
+        segments.append(_qp("".join(static)))
+    return segments
+
+
+def _encode_segments(segments, values):
+    return b"".join(s if isinstance(s, bytes) else _qp(fill(s, values)) for s in segments)
+
+
+class IssueEmail:
+    """Everything about an issue's email worked out once; build() makes one recipient's message.
+
+    Per recipient this does only string substitution, two signed tokens, a quoted-printable
+    pass and header formatting: no template, no CSS inlining, no email.message objects.
+    """
+
+    def __init__(self, issue, *, subject=None, html=None, text=None):
+        newsletter = issue.newsletter
+        self.issue, self.newsletter = issue, newsletter
+        self.html = html if html is not None else issue.sent_html
+        self.text = text if text is not None else issue.sent_text
+        self.subject = _one_line(subject if subject is not None else issue.sent_subject)
+        from_address = newsletter.sender_email or settings.DEFAULT_FROM_EMAIL
+        self.domain = from_address.rpartition("@")[2] or "localhost"
+        self.from_header = formataddr((_one_line(newsletter.sender_name or newsletter.name), from_address), "utf-8")
+        self.headers = {
+            "List-Id": f"{_encode_header(_one_line(newsletter.name))} <{newsletter.slug}.{self.domain}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "Precedence": "bulk",
+        }
+        if newsletter.reply_to:
+            self.headers["Reply-To"] = newsletter.reply_to
+        self.unsubscribe_mailto = unsubscribe_address(newsletter)
+        # Token URLs by concatenation: reverse() once, not per recipient.
+        self.unsubscribe_prefix = absolute(reverse("subscriptions:unsubscribe", args=["TOKEN"])).split("TOKEN")
+        self.preferences_prefix = absolute(reverse("subscriptions:preferences", args=["TOKEN"])).split("TOKEN")
+        self.boundary = "==newsletter-" + binascii.hexlify(random.randbytes(12)).decode()
+        self.static_head = (
+            f"From: {self.from_header}\r\nSubject: {_encode_header(self.subject)}\r\n"
+            + "".join(f"{k}: {v}\r\n" for k, v in self.headers.items())
+            + f'MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary="{self.boundary}"\r\n'
+        ).encode("utf-8")
+        self.text_head = (
+            f"\r\n--{self.boundary}\r\nContent-Type: text/plain; charset=utf-8\r\n"
+            "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+        ).encode()
+        self.html_head = (
+            f"\r\n--{self.boundary}\r\nContent-Type: text/html; charset=utf-8\r\n"
+            "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+        ).encode()
+        self.tail = f"\r\n--{self.boundary}--\r\n".encode()
+        self.dkim = DkimSigner.from_settings()
+        self.html_segments = _qp_segments(self.html)
+        self.text_segments = _qp_segments(self.text)
+
+    def build(self, *, delivery_id, subscriber_id, address, name):
+        name = _one_line(name or "")
+        unsub_token = unsubscribe_token(subscriber_id, self.newsletter.pk)
+        unsubscribe_url = unsub_token.join(self.unsubscribe_prefix)
+        preferences_url = preferences_token(subscriber_id).join(self.preferences_prefix)
+        html_values, text_values = substitutions(
+            name=name, unsubscribe_url=unsubscribe_url, preferences_url=preferences_url
+        )
+        if delivery_id is None:  # a test send
+            message_id = make_msgid(domain=self.domain)
+            envelope_from = bounce_address(self.newsletter)
+        else:
+            # Stable per delivery: a copy sent again after a crash carries the same Message-ID,
+            # which many receiving systems use to drop duplicates.
+            message_id = f"<issue{self.issue.pk}.d{delivery_id}@{self.domain}>"
+            envelope_from = verp_address(delivery_id, self.newsletter)
+        to_header = formataddr((name, address), "utf-8")
+        mailto = f"mailto:{self.unsubscribe_mailto}?subject=unsubscribe%20{unsub_token}"
+        list_unsubscribe = f"<{unsubscribe_url}>,\r\n <{mailto}>"
+        personal = (
+            f"To: {to_header}\r\nDate: {formatdate(usegmt=True)}\r\nMessage-ID: {message_id}\r\n"
+            f"List-Unsubscribe: {list_unsubscribe}\r\n"
+        ).encode()
+        raw = b"".join(
+            (
+                personal,
+                self.static_head,
+                self.text_head,
+                _encode_segments(self.text_segments, text_values),
+                self.html_head,
+                _encode_segments(self.html_segments, html_values),
+                self.tail,
+            )
+        )
+        if self.dkim:
+            raw = self.dkim.sign(raw) + raw
+        return OutgoingMessage(
+            envelope_from=envelope_from,
+            to_address=address,
+            message_id=message_id,
+            raw=raw,
+            subject=self.subject,
+            from_header=self.from_header,
+            to_header=to_header,
+            headers={
+                **self.headers,
+                "Message-ID": message_id,
+                "List-Unsubscribe": list_unsubscribe.replace("\r\n", ""),
+            },
+            html_values=html_values,
+            text_values=text_values,
+            html_template=self.html,
+            text_template=self.text,
+        )
+
+
+class DkimSigner:
+    """In-app DKIM (dkimpy), when DKIM_PRIVATE_KEY_FILE, DKIM_SELECTOR and DKIM_DOMAIN are set."""
+
+    HEADERS = [b"from", b"to", b"subject", b"date", b"message-id", b"list-id"]
+    HEADERS += [b"list-unsubscribe", b"list-unsubscribe-post", b"mime-version", b"content-type"]
+
+    def __init__(self, key, selector, domain):
+        self.key, self.selector, self.domain = key, selector.encode(), domain.encode()
+
+    @classmethod
+    def from_settings(cls):
+        if not (settings.DKIM_PRIVATE_KEY_FILE and settings.DKIM_SELECTOR and settings.DKIM_DOMAIN):
+            return None
+        with open(settings.DKIM_PRIVATE_KEY_FILE, "rb") as key_file:
+            return cls(key_file.read(), settings.DKIM_SELECTOR, settings.DKIM_DOMAIN)
+
+    def sign(self, raw):
+        import dkim
+
+        return dkim.sign(raw, self.selector, self.domain, self.key, include_headers=self.HEADERS)

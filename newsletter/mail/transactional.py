@@ -1,0 +1,115 @@
+"""Transactional email: every message is built here from templates/email/<kind>-subject.txt,
+<kind>-body.txt and <kind>-body.html, and sent from a Celery task (newsletter.subscribers.tasks).
+
+Issues themselves are built elsewhere (delivery); this module covers mail about a
+subscription: the confirmation request and the welcome.
+"""
+
+from email.utils import formataddr
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from newsletter import tokens
+from newsletter.addresses import display_address
+from newsletter.markup import markdown_to_html
+from newsletter.models import Subscriber, Subscription
+
+
+def render(kind, context):
+    """(subject, text, html) for one kind of message; the subject is forced onto one line."""
+    subject = " ".join(render_to_string(f"email/{kind}-subject.txt", context).split())
+    text = render_to_string(f"email/{kind}-body.txt", context)
+    html = render_to_string(f"email/{kind}-body.html", context)
+    return subject, text, html
+
+
+def sender(newsletter=None):
+    if newsletter is not None and newsletter.sender_email:
+        return formataddr((newsletter.sender_name or newsletter.name, newsletter.sender_email))
+    return settings.DEFAULT_FROM_EMAIL
+
+
+def _message(kind, context, to, newsletter=None, headers=None):
+    subject, text, html = render(kind, context)
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        from_email=sender(newsletter),
+        to=[to],
+        reply_to=[newsletter.reply_to] if newsletter is not None and newsletter.reply_to else None,
+        headers={"Auto-Submitted": "auto-generated", **(headers or {})},
+    )
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def confirmation_message(subscriber, subscriptions, name=""):
+    """Ask the person to confirm the given pending subscriptions, with a link valid for 7 days.
+
+    name, the name asked for with the request, travels only inside the link: the mail greets
+    the person by the stored name and never repeats text a stranger may have typed.
+    """
+    newsletters = [s.newsletter for s in subscriptions]
+    context = {
+        "subscriber": subscriber,
+        "address": display_address(subscriber.email),
+        "newsletters": newsletters,
+        "confirm_url": tokens.confirm_url(subscriber.pk, [n.pk for n in newsletters], name),
+        "renames": bool(name),
+        "valid_days": tokens.CONFIRM_MAX_AGE.days,
+        "site_url": settings.SITE_URL,
+    }
+    only = newsletters[0] if len(newsletters) == 1 else None
+    return _message("confirm", context, subscriber.email, newsletter=only)
+
+
+def welcome_message(subscription):
+    """Sent once a subscription is confirmed: the newsletter's welcome text and its latest issue."""
+    newsletter = subscription.newsletter
+    latest = newsletter.issues.published().newest_first().first()
+    context = {
+        "subscriber": subscription.subscriber,
+        "newsletter": newsletter,
+        "welcome_text": newsletter.welcome_message,
+        "welcome_html": markdown_to_html(newsletter.welcome_message),
+        "latest": latest,
+        "latest_url": tokens.absolute(latest.get_absolute_url()) if latest else "",
+        "archive_url": tokens.absolute(newsletter.get_absolute_url()),
+        "preferences_url": tokens.preferences_url(subscription.subscriber_id),
+        "unsubscribe_url": tokens.unsubscribe_url(subscription.subscriber_id, newsletter.pk),
+    }
+    unsubscribe = context["unsubscribe_url"]
+    headers = {"List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+    return _message("welcome", context, subscription.subscriber.email, newsletter=newsletter, headers=headers)
+
+
+def send_confirmation(subscriber_id, name=""):
+    """Mail a confirmation covering every subscription still pending now; False when there is none."""
+    subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
+    if subscriber is None:  # erased meanwhile
+        return False
+    pending = list(
+        subscriber.subscriptions.filter(status=Subscription.Status.PENDING)
+        .select_related("newsletter")
+        .order_by("newsletter__name")
+    )
+    if not pending:
+        return False
+    confirmation_message(subscriber, pending, name).send()
+    Subscriber.objects.filter(pk=subscriber.pk).update(last_confirmation_sent_at=timezone.now())
+    return True
+
+
+def send_welcome(subscription_id):
+    subscription = (
+        Subscription.objects.select_related("subscriber", "newsletter")
+        .filter(pk=subscription_id, status=Subscription.Status.ACTIVE)
+        .first()
+    )
+    if subscription is None:  # left or erased before the task ran
+        return False
+    welcome_message(subscription).send()
+    return True

@@ -1,0 +1,53 @@
+"""The domain, one module per area; every model is importable from `newsletter.models`.
+
+content     newsletters, issues (status transitions, approval), tags
+sections    sections, links, images, comments
+editorial   contributions (the editors' inbox)
+audience    subscribers, subscriptions with consent, suppression
+sending     deliveries and per-issue delivery totals
+
+Models import nothing of Celery, SMTP, mail, sending or the admin (import-linter checks it).
+"""
+
+from newsletter.addresses import canonical_address, email_hash
+from newsletter.models.audience import Subscriber, Subscription, SubscriptionQuerySet, Suppression
+from newsletter.models.content import (
+    RESERVED_ISSUE_SLUGS,
+    RESERVED_NEWSLETTER_SLUGS,
+    Issue,
+    IssueQuerySet,
+    Newsletter,
+    Tag,
+    validate_issue_slug,
+    validate_newsletter_slug,
+)
+from newsletter.models.editorial import Contribution, ContributionQuerySet
+from newsletter.models.sections import Comment, CommentQuerySet, Link, Section, SectionImage
+from newsletter.models.sending import Delivery, DeliveryQuerySet, IssueDeliveryStats
+
+__all__ = [
+    "RESERVED_ISSUE_SLUGS",
+    "RESERVED_NEWSLETTER_SLUGS",
+    "Comment",
+    "CommentQuerySet",
+    "Contribution",
+    "ContributionQuerySet",
+    "Delivery",
+    "DeliveryQuerySet",
+    "Issue",
+    "IssueDeliveryStats",
+    "IssueQuerySet",
+    "Link",
+    "Newsletter",
+    "Section",
+    "SectionImage",
+    "Subscriber",
+    "Subscription",
+    "SubscriptionQuerySet",
+    "Suppression",
+    "Tag",
+    "canonical_address",
+    "email_hash",
+    "validate_issue_slug",
+    "validate_newsletter_slug",
+]

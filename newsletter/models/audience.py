@@ -1,0 +1,113 @@
+"""Who receives a newsletter: subscribers, their subscriptions with consent, and the suppression list."""
+
+from django.db import models
+from django.utils import timezone
+
+from newsletter.addresses import canonical_address, email_hash
+from newsletter.models.content import Newsletter
+
+
+class Subscriber(models.Model):
+    email = models.EmailField(max_length=254, unique=True, help_text="Stored normalised (lower case).")
+    name = models.CharField(max_length=200, blank=True)
+    last_confirmation_sent_at = models.DateTimeField(
+        null=True, blank=True, help_text="Confirmation mails to one address are throttled."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["email"]
+
+    def __str__(self):
+        return self.email
+
+    def save(self, *args, **kwargs):
+        self.email = canonical_address(self.email)
+        super().save(*args, **kwargs)
+
+
+class SubscriptionQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(status=Subscription.Status.ACTIVE)
+
+    def audience(self, issue):
+        """The subscriptions that would receive the issue if it were sent now."""
+        return self.active().filter(newsletter_id=issue.newsletter_id)
+
+
+class Subscription(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending confirmation"
+        ACTIVE = "active", "Active"
+        UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+        BOUNCED = "bounced", "Bounced"
+
+    class Method(models.TextChoices):
+        FORM = "form", "Subscribe form"
+        EMBED = "embed", "Embedded form or API"
+        IMPORT = "import", "CSV import"
+        ADMIN = "admin", "Added by an editor"
+
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="subscriptions")
+    newsletter = models.ForeignKey(Newsletter, on_delete=models.CASCADE, related_name="subscriptions")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    # Consent: how and when, and what the person agreed to.
+    method = models.CharField(max_length=10, choices=Method.choices, default=Method.FORM)
+    consent_text = models.TextField(blank=True, help_text="The wording the person agreed to.")
+    privacy_notice_version = models.CharField(max_length=20, blank=True)
+    consented_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SubscriptionQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["subscriber", "newsletter"], name="one_subscription_per_newsletter"),
+        ]
+        indexes = [models.Index(fields=["newsletter", "status"], name="subscription_audience_idx")]
+
+    def __str__(self):
+        return f"{self.subscriber} → {self.newsletter} ({self.status})"
+
+    def activate(self):
+        self.status = self.Status.ACTIVE
+        self.confirmed_at = timezone.now()
+        self.unsubscribed_at = None
+
+    def unsubscribe(self):
+        self.status = self.Status.UNSUBSCRIBED
+        self.unsubscribed_at = timezone.now()
+
+
+class Suppression(models.Model):
+    """Addresses that left or were erased, kept only as a hash, so nobody re-adds them without their consent."""
+
+    class Reason(models.TextChoices):
+        UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+        ERASED = "erased", "Personal data erased"
+        BOUNCED = "bounced", "Hard bounce"
+        COMPLAINED = "complained", "Spam complaint"
+
+    email_hash = models.CharField(max_length=64, unique=True)
+    reason = models.CharField(max_length=12, choices=Reason.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.email_hash[:12]}… ({self.reason})"
+
+    @classmethod
+    def add(cls, address, reason):
+        cls.objects.update_or_create(email_hash=email_hash(address), defaults={"reason": reason})
+
+    @classmethod
+    def is_suppressed(cls, address):
+        return cls.objects.filter(email_hash=email_hash(address)).exists()
+
+    @classmethod
+    def lift(cls, address):
+        """Only after the person has confirmed again."""
+        cls.objects.filter(email_hash=email_hash(address)).delete()

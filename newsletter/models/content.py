@@ -1,0 +1,297 @@
+"""Newsletters, their issues (with the status rules) and tags."""
+
+import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.text import slugify
+
+from newsletter.markup import markdown_to_html
+
+# URL paths the site uses beside /<newsletter>/ and /<newsletter>/<issue>/.
+RESERVED_NEWSLETTER_SLUGS = frozenset(
+    {
+        "admin",
+        "api",
+        "search",
+        "tags",
+        "static",
+        "media",
+        "subscribe",
+        "preferences",
+        "unsubscribe",
+        "contribute",
+        "health",
+        "anymail",
+    }
+)
+RESERVED_ISSUE_SLUGS = frozenset({"feed", "events", "calendar"})
+
+
+def _not_reserved(reserved):
+    def validate(value):
+        if value in reserved:
+            raise ValidationError(f"“{value}” is used by the site's own pages; choose another slug.")
+
+    return validate
+
+
+def validate_newsletter_slug(value):
+    _not_reserved(RESERVED_NEWSLETTER_SLUGS)(value)
+
+
+def validate_issue_slug(value):
+    _not_reserved(RESERVED_ISSUE_SLUGS)(value)
+
+
+class Newsletter(models.Model):
+    class Cadence(models.TextChoices):
+        WEEKLY = "weekly", "Weekly"
+        FORTNIGHTLY = "fortnightly", "Fortnightly"
+        MONTHLY = "monthly", "Monthly"
+        IRREGULAR = "irregular", "Irregular"
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True, validators=[validate_newsletter_slug])
+    description = models.TextField(blank=True)
+    sender_name = models.CharField(max_length=200, blank=True)
+    sender_email = models.EmailField(blank=True)
+    reply_to = models.EmailField(blank=True)
+    cadence = models.CharField(max_length=20, choices=Cadence.choices, default=Cadence.WEEKLY)
+    postal_address = models.TextField(blank=True, help_text="Shown in every email's footer.")
+    welcome_message = models.TextField(
+        blank=True, help_text="Markdown, sent when someone confirms; a link to the latest issue follows it."
+    )
+    requires_approval = models.BooleanField(
+        default=False, help_text="A second editor must approve an issue before it can be sent."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("archive:newsletter", args=[self.slug])
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("archive:tag", args=[self.slug])
+
+    @classmethod
+    def for_names(cls, names):
+        tags = []
+        for name in names:
+            slug = slugify(name.replace("’", "").replace("'", "")) or "tag"
+            tag, _ = cls.objects.get_or_create(slug=slug, defaults={"name": name})
+            tags.append(tag)
+        return tags
+
+
+class IssueQuerySet(models.QuerySet):
+    def published(self):
+        """Issues readers can see in the archive: sent or imported."""
+        return self.filter(status__in=Issue.PUBLISHED_STATUSES)
+
+    def newest_first(self):
+        return self.order_by(models.F("issue_date").desc(nulls_last=True), "-created_at", "-id")
+
+
+class Issue(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SCHEDULED = "scheduled", "Scheduled"
+        SENDING = "sending", "Sending"
+        PAUSED = "paused", "Paused"
+        SENT = "sent", "Sent"
+        IMPORTED = "imported", "Imported"
+
+    class DatePrecision(models.TextChoices):
+        DAY = "day", "Day"
+        MONTH = "month", "Month"
+
+    # Readers see an issue on the web from the moment its sending starts ("view in browser").
+    PUBLISHED_STATUSES = (Status.SENDING, Status.PAUSED, Status.SENT, Status.IMPORTED)
+    # Allowed status changes; anything else is refused by transition_to().
+    TRANSITIONS = {
+        Status.DRAFT: {Status.SCHEDULED, Status.SENDING},
+        Status.SCHEDULED: {Status.DRAFT, Status.SENDING},
+        Status.SENDING: {Status.PAUSED, Status.SENT},
+        Status.PAUSED: {Status.SENDING},
+        Status.SENT: set(),
+        Status.IMPORTED: set(),
+    }
+
+    newsletter = models.ForeignKey(Newsletter, on_delete=models.PROTECT, related_name="issues")
+    title = models.CharField(max_length=300)
+    slug = models.SlugField(max_length=120, validators=[validate_issue_slug])
+    subject = models.CharField("subject line", max_length=200, blank=True)
+    preheader = models.CharField(max_length=200, blank=True)
+    issue_date = models.DateField(null=True, blank=True)
+    date_precision = models.CharField(max_length=5, choices=DatePrecision.choices, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    intro = models.TextField(blank=True, help_text="Markdown.")
+    sign_off = models.TextField(blank=True, help_text="Markdown; only a trailing P.S.")
+    category = models.CharField(max_length=100, blank=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="issues")
+    source_file = models.CharField(max_length=255, blank=True)
+    source_ordinal = models.PositiveIntegerField(null=True, blank=True)
+    source_hash = models.CharField(max_length=64, blank=True)
+    edited_in_admin = models.BooleanField(
+        default=False, help_text="Set when an editor saves the issue; the importer then leaves it alone."
+    )
+    search_text = models.TextField(blank=True, editable=False)
+    # Sending. What was mailed is frozen here; later edits change only the web page.
+    scheduled_for = models.DateTimeField(null=True, blank=True)
+    send_started_at = models.DateTimeField(null=True, blank=True)
+    send_started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    sent_at = models.DateTimeField(null=True, blank=True)
+    sent_subject = models.CharField(max_length=200, blank=True, editable=False)
+    sent_html = models.TextField(blank=True, editable=False)
+    sent_text = models.TextField(blank=True, editable=False)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = IssueQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-issue_date", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["newsletter", "slug"], name="issue_slug_unique_per_newsletter"),
+            models.UniqueConstraint(
+                fields=["source_file", "source_ordinal"],
+                condition=Q(source_ordinal__isnull=False),
+                name="issue_source_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(issue_date__isnull=True, date_precision="")
+                | Q(issue_date__isnull=False, date_precision__in=["day", "month"]),
+                name="issue_date_precision_matches_date",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["newsletter", "status", "issue_date"], name="issue_archive_idx"),
+            models.Index(fields=["status", "scheduled_for"], name="issue_schedule_idx"),
+        ]
+        permissions = [("send_issue", "Can send and schedule issues")]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("archive:issue", args=[self.newsletter.slug, self.slug])
+
+    @property
+    def is_published(self):
+        return self.status in self.PUBLISHED_STATUSES
+
+    @property
+    def is_locked(self):
+        """Once sending starts, what subscribers get can no longer change (what was mailed is in sent_html)."""
+        return self.status in (self.Status.SENDING, self.Status.PAUSED, self.Status.SENT)
+
+    @property
+    def sections_locked(self):
+        """While it sends, nothing changes; once sent, sections may be corrected for the web page only."""
+        return self.status in (self.Status.SENDING, self.Status.PAUSED)
+
+    @property
+    def web_updated_at(self):
+        """When the web page was corrected after the issue was mailed, else None."""
+        if self.sent_at and self.updated_at and self.updated_at - self.sent_at > datetime.timedelta(minutes=1):
+            return self.updated_at
+        return None
+
+    @property
+    def display_date(self):
+        if not self.issue_date:
+            return ""
+        if self.date_precision == self.DatePrecision.MONTH:
+            return self.issue_date.strftime("%B %Y")
+        return f"{self.issue_date.day} {self.issue_date.strftime('%B %Y')}"
+
+    @property
+    def intro_html(self):
+        return markdown_to_html(self.intro)
+
+    @property
+    def sign_off_html(self):
+        return markdown_to_html(self.sign_off)
+
+    def can_transition_to(self, status):
+        return status in self.TRANSITIONS[self.status]
+
+    def transition_to(self, status):
+        if not self.can_transition_to(status):
+            raise ValidationError(f"An issue cannot go from {self.get_status_display()} to {status}.")
+        self.status = status
+
+    def unique_slug(self, base):
+        base = (slugify(base) or "issue")[:100]
+        if base in RESERVED_ISSUE_SLUGS:
+            base = f"{base}-issue"
+        slug, n = base, 2
+        siblings = Issue.objects.filter(newsletter_id=self.newsletter_id).exclude(pk=self.pk)
+        while siblings.filter(slug=slug).exists():
+            slug, n = f"{base}-{n}", n + 1
+        return slug
+
+    def copy_as_draft(self):
+        """A new draft with this issue's content; imported issues are never sent themselves."""
+        draft = Issue(
+            newsletter=self.newsletter,
+            title=self.title,
+            subject=self.subject or self.title,
+            preheader=self.preheader,
+            intro=self.intro,
+            sign_off=self.sign_off,
+            category=self.category,
+            status=Issue.Status.DRAFT,
+        )
+        draft.slug = draft.unique_slug(f"{self.title} draft")
+        draft.save()
+        draft.tags.set(self.tags.all())
+        parents = {}
+        # Digests before their items, so each item finds its copied parent.
+        for section in self.sections.order_by(models.F("parent_id").asc(nulls_first=True), "position"):
+            old_pk = section.pk
+            links = list(section.links.all())
+            section.pk = None
+            section.issue = draft
+            section.parent = parents.get(section.parent_id)
+            section.save()
+            parents[old_pk] = section
+            for link in links:
+                link.pk = None
+                link.section = section
+                link.save()
+        return draft
+
+    def rebuild_search_text(self):
+        parts = [self.title, self.intro, self.sign_off]
+        for section in self.sections.all():
+            parts += [section.heading, section.body_markdown]
+        self.search_text = "\n".join(p for p in parts if p)
+        Issue.objects.filter(pk=self.pk).update(search_text=self.search_text)

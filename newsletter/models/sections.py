@@ -1,0 +1,138 @@
+"""What an issue is made of: ordered sections, their links and images, and readers' comments."""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.text import slugify
+
+from newsletter.markup import markdown_to_html
+from newsletter.models.content import Issue
+
+
+class Section(models.Model):
+    class Kind(models.TextChoices):
+        ARTICLE = "article", "Article"
+        EVENT = "event", "Event"
+        DIGEST = "digest", "Digest group"
+        DIGEST_ITEM = "digest_item", "Digest item"
+        COLUMN = "column", "Column"
+        CLOSING = "closing", "Closing (“And lastly…”)"
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="sections")
+    parent = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="items", help_text="The digest group."
+    )
+    position = models.PositiveIntegerField(default=0)
+    heading = models.CharField(max_length=300, blank=True)
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.ARTICLE)
+    body_markdown = models.TextField(blank=True)
+    body_html = models.TextField(blank=True, editable=False)
+    source = models.CharField("source attribution", max_length=300, blank=True)
+    event_date = models.DateField(null=True, blank=True)
+    event_time = models.TimeField(null=True, blank=True)
+    venue = models.CharField(max_length=300, blank=True)
+    fee = models.CharField(max_length=300, blank=True)
+    booking = models.TextField(blank=True, help_text="Markdown.")
+
+    class Meta:
+        ordering = ["position", "id"]
+        indexes = [models.Index(fields=["issue", "parent", "position"], name="section_order_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind="digest_item") | Q(parent__isnull=False),
+                name="digest_item_has_parent",
+            ),
+        ]
+
+    def __str__(self):
+        return self.heading or f"{self.get_kind_display()} {self.position}"
+
+    def save(self, *args, **kwargs):
+        self.body_html = markdown_to_html(self.body_markdown)
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        if self.parent_id:
+            if self.parent.parent_id:
+                raise ValidationError("Sections nest one level only.")
+            if self.parent.kind != self.Kind.DIGEST:
+                raise ValidationError("Only a digest group holds items.")
+
+    @property
+    def anchor(self):
+        return f"s{self.position}-{slugify(self.heading)[:40]}".rstrip("-")
+
+    @property
+    def booking_html(self):
+        return markdown_to_html(self.booking)
+
+    @property
+    def is_event(self):
+        return self.kind == self.Kind.EVENT
+
+
+class Link(models.Model):
+    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="links")
+    position = models.PositiveIntegerField(default=0)
+    url = models.URLField(max_length=1000)
+    title = models.CharField(max_length=300, blank=True)
+    source = models.CharField("source attribution", max_length=300, blank=True)
+    # Filled by the link check (never on import); an editor sees broken links before sending.
+    check_status = models.PositiveSmallIntegerField(null=True, blank=True, help_text="HTTP status of the last check.")
+    check_error = models.CharField(max_length=300, blank=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return self.title or self.url
+
+    @property
+    def is_broken(self):
+        if self.checked_at is None:
+            return False
+        return bool(self.check_error) or self.check_status is None or self.check_status >= 400
+
+
+class SectionImage(models.Model):
+    """An image in a section; stored under MEDIA_ROOT and linked with an absolute URL in emails."""
+
+    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="images")
+    image = models.ImageField(upload_to="sections/%Y/%m/")
+    alt_text = models.CharField(max_length=300, help_text="Describe the image for people who cannot see it.")
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return self.alt_text
+
+
+class CommentQuerySet(models.QuerySet):
+    def visible(self):
+        return self.filter(hidden=False)
+
+
+class Comment(models.Model):
+    """A reader comment kept with an imported article, apart from its sections."""
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="comments")
+    position = models.PositiveIntegerField(default=0)
+    author = models.CharField(max_length=200, blank=True)
+    posted_on = models.DateField(null=True, blank=True)
+    body_markdown = models.TextField()
+    hidden = models.BooleanField(default=False, help_text="Hidden comments are not shown in the archive.")
+
+    objects = CommentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return f"{self.author or 'Reader'}: {self.body_markdown[:60]}"
+
+    @property
+    def body_html(self):
+        return markdown_to_html(self.body_markdown)

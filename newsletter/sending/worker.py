@@ -1,0 +1,287 @@
+"""The worker's side of sending (newsletter/sending/tasks.py calls these):
+
+    send_issue(issue_id)    freeze the audience into Delivery rows once, then queue the batch chains
+    send_batch(issue_id)    claim up to DELIVERY_BATCH_SIZE due deliveries, send them over one SMTP
+                            connection, record each as it goes, then queue what comes next
+
+Each result is written the moment the SMTP server answers, so a worker that dies loses at
+most the message in flight: its lease runs out and another worker sends it.
+"""
+
+import contextlib
+import json
+import logging
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Max, Min, Q
+from django.utils import timezone
+
+from newsletter.mail.message import IssueEmail
+from newsletter.mail.transport import PermanentError, TransientError, open_transport
+from newsletter.models import (
+    Delivery,
+    Issue,
+    Subscription,
+    Suppression,
+    email_hash,
+)
+from newsletter.pagecache import archive_changed
+from newsletter.ratelimit import RateLimiter
+from newsletter.sending.lease import (
+    RECORD_SENT_SQL,
+    Lease,
+    LeaseLost,
+    claim,
+    new_lease_token,
+    record,
+    record_transient,
+    release,
+)
+from newsletter.sending.queue import queue_batches
+
+logger = logging.getLogger("newsletter.delivery")
+
+OPEN = (Delivery.Status.PENDING, Delivery.Status.SENDING)
+
+
+def send_issue(issue_id):
+    """Freeze the audience into Delivery rows (once per issue), then queue the batch chains.
+
+    Runs under a lock on the issue row, so a second call (a duplicated task, the sweep) waits
+    for the first and then finds the rows there: the audience is frozen exactly once. Only
+    subscriptions confirmed before the send started are included.
+    """
+    with transaction.atomic():
+        issue = Issue.objects.select_for_update().filter(pk=issue_id).first()
+        if issue is None or issue.status not in (Issue.Status.SENDING, Issue.Status.PAUSED):
+            return 0
+        frozen = None if Delivery.objects.filter(issue_id=issue_id).exists() else freeze(issue)
+        if frozen and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:  # fresh statistics, so claims use the index from the start
+                cursor.execute(f"ANALYZE {Delivery._meta.db_table}")
+        if frozen == 0:
+            finish(issue_id)
+            return 0
+        queue_batches(issue_id, settings.DELIVERY_PARALLEL_BATCHES)
+    return frozen
+
+
+def freeze(issue):
+    """One INSERT … SELECT: the database copies the audience into Delivery rows without a round trip per row.
+
+    ON CONFLICT DO NOTHING keeps it idempotent (the unique (issue, subscriber) constraint); the
+    WHERE on the outer SELECT is there for SQLite, whose parser needs it before ON CONFLICT.
+    """
+    eligible = (
+        Subscription.objects.audience(issue)
+        .filter(Q(confirmed_at__isnull=True) | Q(confirmed_at__lte=issue.send_started_at or timezone.now()))
+        .values("subscriber_id")
+    )
+    select_sql, select_params = eligible.query.sql_with_params()
+    created_at = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {Delivery._meta.db_table} "
+            "(issue_id, subscriber_id, status, attempts, last_error, message_id, bounce, created_at) "
+            f"SELECT %s, audience.subscriber_id, %s, 0, '', '', '', %s FROM ({select_sql}) AS audience WHERE 1 = 1 "
+            "ON CONFLICT (issue_id, subscriber_id) DO NOTHING",
+            [issue.pk, Delivery.Status.PENDING, created_at, *select_params],
+        )
+        total = cursor.rowcount
+    logger.info(json.dumps({"event": "audience_frozen", "issue": issue.pk, "deliveries": total}))
+    return total
+
+
+@dataclass
+class BatchResult:
+    issue_id: int
+    claimed: int = 0
+    sent: int = 0
+    failed: int = 0
+    retrying: int = 0
+    skipped: int = 0
+    released: int = 0
+    lost: bool = False
+    seconds: float = 0.0
+
+
+def send_batch(issue_id):
+    """Claim up to DELIVERY_BATCH_SIZE due deliveries of the issue, send them, record each, queue the next step."""
+    started = time.monotonic()
+    result = BatchResult(issue_id)
+    issue = Issue.objects.select_related("newsletter").filter(pk=issue_id).first()
+    if issue is None or issue.status not in (Issue.Status.SENDING, Issue.Status.SENT):
+        return result  # paused, or gone: claim nothing
+    lease = Lease(new_lease_token(), settings.DELIVERY_LEASE_SECONDS, started=time.monotonic())
+    claimed = claim(issue_id, settings.DELIVERY_BATCH_SIZE, token=lease.token)
+    result.claimed = len(claimed)
+    if claimed:
+        send_claimed(issue, claimed, result, lease)
+    result.seconds = round(time.monotonic() - started, 3)
+    if claimed:
+        logger.info(
+            json.dumps(
+                {
+                    "event": "batch",
+                    "issue": issue_id,
+                    "batch": result.claimed,
+                    "sent": result.sent,
+                    "failed": result.failed,
+                    "retrying": result.retrying,
+                    "skipped": result.skipped,
+                    "released": result.released,
+                    "renewals": lease.renewals,
+                    "seconds": result.seconds,
+                }
+            )
+        )
+    _next_step(issue_id, had_work=bool(claimed))
+    return result
+
+
+def send_claimed(issue, ids, result, lease):
+    rows = list(
+        Delivery.objects.filter(id__in=ids)
+        .order_by("id")
+        .values_list("id", "attempts", "subscriber_id", "subscriber__email", "subscriber__name")
+    )
+    # Someone who unsubscribed (or was suppressed, or erased) after the freeze gets nothing.
+    subscriber_ids = [row[2] for row in rows if row[2]]
+    active = set(
+        Subscription.objects.active()
+        .filter(newsletter_id=issue.newsletter_id, subscriber_id__in=subscriber_ids)
+        .values_list("subscriber_id", flat=True)
+    )
+    hashes = {row[0]: email_hash(row[3]) for row in rows if row[3]}
+    suppressed = set(Suppression.objects.filter(email_hash__in=hashes.values()).values_list("email_hash", flat=True))
+    to_send, to_skip = [], []
+    for row in rows:
+        if row[2] in active and hashes.get(row[0]) not in suppressed:
+            to_send.append(row)
+        else:
+            to_skip.append(row[0])
+    if to_skip:
+        result.skipped = lease.held().filter(id__in=to_skip).update(status=Delivery.Status.SKIPPED, leased_until=None)
+    if not to_send:
+        return
+    email = IssueEmail(issue)
+    limiter = RateLimiter(settings.DELIVERY_RATE_LIMIT)
+    with open_transport() as transport, _asynchronous_commit(), connection.cursor() as cursor:
+        for n, (delivery_id, attempts, subscriber_id, address, name) in enumerate(to_send):
+            try:
+                if time.monotonic() - lease.claimed_at > lease.seconds / 2:
+                    # A slow server: give the rows not yet started back while they are still ours,
+                    # so other workers share them instead of waiting behind this connection.
+                    result.released = release(lease, [row[0] for row in to_send[n:]])
+                    break
+                if not lease.renew_if_due():
+                    raise LeaseLost("another worker took this batch's rows over")
+                limiter.wait()
+                message = email.build(delivery_id=delivery_id, subscriber_id=subscriber_id, address=address, name=name)
+                try:
+                    transport.send(message, lease)
+                except TransientError as exc:
+                    record_transient(lease, delivery_id, attempts, str(exc), result)
+                except PermanentError as exc:
+                    record(lease, delivery_id, Delivery.Status.FAILED, str(exc))
+                    result.failed += 1
+                else:
+                    # The hot path: plain SQL, committed at once (autocommit), before the next message.
+                    cursor.execute(RECORD_SENT_SQL, [timezone.now(), message.message_id, delivery_id, lease.token])
+                    if cursor.rowcount != 1:
+                        raise LeaseLost(f"delivery {delivery_id} was sent after another worker took it over")
+                    result.sent += 1
+            except LeaseLost as exc:
+                transport.abandon()
+                result.lost = True
+                logger.error(json.dumps({"event": "lease_lost", "issue": issue.pk, "reason": str(exc)}))
+                break
+
+
+@contextlib.contextmanager
+def _asynchronous_commit():
+    """On PostgreSQL, don't wait for the WAL flush of each per-message UPDATE (about 2 ms each).
+
+    A worker that dies loses nothing by this: the server still commits what it was sent.
+    Only a crash of the PostgreSQL server itself could lose the last few hundred
+    milliseconds of results (see docs/delivery.md), which would then be sent again.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO OFF")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
+
+
+def _next_step(issue_id, had_work):
+    """After a batch: pause on too many failures, queue the next batch, wait for retries/leases, or finish."""
+    if had_work and _too_many_failures(issue_id):
+        if Issue.objects.filter(pk=issue_id, status=Issue.Status.SENDING).update(status=Issue.Status.PAUSED):
+            logger.warning(json.dumps({"event": "paused", "issue": issue_id, "reason": "failure share"}))
+        return
+    now = timezone.now()
+    open_rows = Delivery.objects.filter(issue_id=issue_id, status__in=OPEN)
+    fresh = Delivery.objects.filter(issue_id=issue_id, status=Delivery.Status.PENDING, retry_after=None)
+    if fresh.exists() or Delivery.objects.due(now).filter(issue_id=issue_id).exists():
+        queue_batches(issue_id, 1)
+        return
+    waits = open_rows.aggregate(retry=Min("retry_after"), lease=Min("leased_until"))
+    wake = min((t for t in waits.values() if t is not None), default=None)
+    if wake is not None:
+        if not settings.CELERY_TASK_ALWAYS_EAGER:  # eager mode would spin; the sweep covers it there
+            queue_batches(issue_id, 1, countdown=max(0.5, (wake - now).total_seconds() + 0.1))
+        return
+    if not open_rows.exists() and Delivery.objects.filter(issue_id=issue_id).exists():
+        finish(issue_id)  # (an issue with no rows at all is not frozen yet: send_issue finishes or fills it)
+
+
+def finish(issue_id):
+    if Issue.objects.filter(pk=issue_id, status=Issue.Status.SENDING).update(
+        status=Issue.Status.SENT, sent_at=timezone.now()
+    ):
+        archive_changed()
+        logger.info(json.dumps({"event": "send_finished", "issue": issue_id}))
+
+
+PAUSE_MARK_KEY = "delivery:pause-mark:{}"
+
+
+def set_pause_mark(issue_id):
+    from django.core.cache import cache
+
+    mark = Delivery.objects.filter(issue_id=issue_id).aggregate(m=Max("id"))["m"] or 0
+    try:
+        cache.set(PAUSE_MARK_KEY.format(issue_id), mark, timeout=30 * 24 * 3600)
+    except Exception:  # a cache that is down must not stop a resume; the window then includes older rows
+        logger.warning("could not store the pause mark for issue %s", issue_id, exc_info=True)
+
+
+def _too_many_failures(issue_id):
+    """True when failures pass DELIVERY_PAUSE_FAILURE_SHARE of the last DELIVERY_PAUSE_WINDOW finished deliveries."""
+    from django.core.cache import cache
+
+    if settings.DELIVERY_PAUSE_FAILURE_SHARE <= 0:
+        return False
+    try:
+        mark = cache.get(PAUSE_MARK_KEY.format(issue_id)) or 0
+    except Exception:
+        mark = 0
+    recent = list(
+        Delivery.objects.filter(
+            issue_id=issue_id, id__gt=mark, status__in=[Delivery.Status.SENT, Delivery.Status.FAILED]
+        )
+        .order_by("-id")
+        .values_list("status", flat=True)[: settings.DELIVERY_PAUSE_WINDOW]
+    )
+    if len(recent) < settings.DELIVERY_PAUSE_MIN_FINISHED:
+        return False
+    failed = sum(1 for status in recent if status == Delivery.Status.FAILED)
+    return failed / len(recent) > settings.DELIVERY_PAUSE_FAILURE_SHARE

@@ -1,0 +1,173 @@
+"""Forms for the reader's pages (rendered with django-crispy-forms, bootstrap5 pack) and the subscriber admin.
+
+Forms validate with the same functions the workflow uses (newsletter.subscribers.lifecycle),
+so a form, the JSON endpoint and the CSV import refuse the same input with the same words.
+"""
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import HTML, Div, Field, Layout, Submit
+from django import forms
+
+from newsletter.addresses import MAX_ADDRESS_LENGTH, MAX_NAME_LENGTH, InvalidInput, clean_line, normalise_address
+from newsletter.models import Newsletter, Subscriber
+
+HONEYPOT = "website"
+
+
+def _address(value):
+    try:
+        return normalise_address(value)
+    except InvalidInput as exc:
+        raise forms.ValidationError(str(exc)) from exc
+
+
+def _line(value, label="Name"):
+    try:
+        return clean_line(value, label)
+    except InvalidInput as exc:
+        raise forms.ValidationError(str(exc)) from exc
+
+
+class NewsletterChoiceField(forms.MultipleChoiceField):
+    """Newsletters by slug; choices come from a list the caller already has, so rendering runs no query."""
+
+    def __init__(self, newsletters=(), **kwargs):
+        kwargs.setdefault("widget", forms.CheckboxSelectMultiple)
+        super().__init__(choices=[(n.slug, n.name) for n in newsletters], **kwargs)
+
+
+class SubscribeForm(forms.Form):
+    """Email, optional name, which newsletters; plus a honeypot field people never see."""
+
+    email = forms.CharField(
+        label="Email address",
+        max_length=MAX_ADDRESS_LENGTH + 100,  # a clearer message than the browser's comes from clean_email
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
+    )
+    name = forms.CharField(
+        label="Name (optional)", required=False, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    newsletters = NewsletterChoiceField(label="Newsletters", required=True)
+    website = forms.CharField(
+        label="Leave this empty",
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+
+    def __init__(self, *args, newsletters=(), compact=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        newsletters = list(newsletters)
+        self.newsletter_objects = {n.slug: n for n in newsletters}
+        field = self.fields["newsletters"]
+        field.choices = [(n.slug, n.name) for n in newsletters]
+        field.error_messages["invalid_choice"] = "Unknown newsletter: %(value)s."
+        field.error_messages["required"] = "Choose at least one newsletter."
+        if len(newsletters) == 1:
+            field.widget = forms.MultipleHiddenInput()
+            self.initial.setdefault("newsletters", [newsletters[0].slug])
+        self.helper = FormHelper(self)
+        self.helper.form_action = "subscriptions:subscribe"
+        self.helper.form_class = "subscribe-form" + (" subscribe-form--compact" if compact else "")
+        self.helper.attrs = {"novalidate": ""}
+        # The subscribe endpoint takes no CSRF token (it also serves embedded forms), so archive
+        # pages stay identical for every visitor and cacheable.
+        self.helper.disable_csrf = True
+        self.helper.layout = Layout(
+            Field("email"),
+            Field("name"),
+            Field("newsletters"),
+            Div(Field(HONEYPOT), css_class="hp-field", aria_hidden="true"),
+            HTML('<p class="form-text">We send a link to confirm; nothing arrives until you do.</p>'),
+            Submit("subscribe", "Subscribe"),
+        )
+
+    def clean_email(self):
+        return _address(self.cleaned_data["email"])
+
+    def clean_name(self):
+        return _line(self.cleaned_data["name"])
+
+    def clean_newsletters(self):
+        return [self.newsletter_objects[slug] for slug in dict.fromkeys(self.cleaned_data["newsletters"])]
+
+    def clean(self):
+        # A hidden field's errors would not be shown: say them above the form.
+        field = self.fields.get("newsletters")
+        if field is not None and field.widget.is_hidden and "newsletters" in self.errors:
+            self.add_error(None, self.errors["newsletters"])
+        return super().clean()
+
+    @property
+    def is_bot(self):
+        """Something filled in the field people cannot see."""
+        return bool(self.data.get(HONEYPOT))
+
+
+class PreferencesForm(forms.Form):
+    name = forms.CharField(label="Name", required=False, max_length=MAX_NAME_LENGTH + 100)
+    newsletters = NewsletterChoiceField(
+        label="Newsletters you receive",
+        required=False,
+        help_text="Untick to stop at once. A newly ticked newsletter starts after you confirm from your inbox.",
+    )
+
+    def __init__(self, *args, newsletters=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        newsletters = list(newsletters)
+        self.newsletter_objects = {n.slug: n for n in newsletters}
+        self.fields["newsletters"].choices = [(n.slug, n.name) for n in newsletters]
+        self.helper = FormHelper(self)
+        self.helper.form_class = "preferences-form"
+        self.helper.layout = Layout(
+            Field("name"),
+            Field("newsletters"),
+            Submit("save", "Save changes"),
+        )
+
+    def clean_name(self):
+        return _line(self.cleaned_data["name"])
+
+    def clean_newsletters(self):
+        return [self.newsletter_objects[slug] for slug in self.cleaned_data["newsletters"]]
+
+
+# Admin --------------------------------------------------------------------------------
+
+
+class EditorAddSubscriberForm(forms.ModelForm):
+    """The admin's add form: one person, their newsletters, and whether they gave consent."""
+
+    email = forms.CharField(label="Email address", max_length=MAX_ADDRESS_LENGTH + 100)
+    newsletters = forms.ModelMultipleChoiceField(queryset=Newsletter.objects.all(), widget=forms.CheckboxSelectMultiple)
+    consent_given = forms.BooleanField(
+        label="They agreed to receive these newsletters",
+        required=False,
+        help_text="Ticked: active at once, consent recorded as given to you. "
+        "Unticked: pending, and they are emailed a link to confirm.",
+    )
+
+    class Meta:
+        model = Subscriber
+        fields = ["email", "name"]
+
+    def clean_email(self):
+        return _address(self.cleaned_data["email"])
+
+    def clean_name(self):
+        return _line(self.cleaned_data["name"])
+
+    def validate_unique(self):
+        """An existing address is fine: the editor is adding newsletters to that person."""
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="Header row: email,name,newsletters,consent. Newsletters as slugs joined with ; "
+        "and consent yes or no.",
+    )
+    send_confirmations = forms.BooleanField(
+        label="Email a confirmation link to rows with consent “no”",
+        required=False,
+        help_text="Otherwise they stay pending until you use “Resend confirmation”.",
+    )

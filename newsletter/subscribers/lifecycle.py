@@ -1,0 +1,305 @@
+"""Subscribing, confirming, changing and leaving a list: plain functions used by the views, admin and commands.
+
+Rules every function here keeps:
+
+- An address is stored normalised (`normalise_address`): trimmed, lower case, its domain in
+  ASCII (IDNA), so "Ann@Bücher.de" and "ann@xn--bcher-kva.de" are one subscriber.
+- A subscription becomes active only by the person's own confirmation, or by an editor who
+  records that consent was given. Unsubscribed and erased addresses go on the hashed
+  suppression list; an import or an editor never re-activates them: only the person's new
+  confirmation does (and it lifts the suppression).
+- Nothing a stranger sends changes what is stored about an existing subscriber: a name sent for a
+  known address travels only in the confirmation link, and confirm() applies it.
+- Unsubscribing is one compare-and-set UPDATE of the status, so it holds for every later send.
+- Confirmation mails go out from a Celery task after the transaction commits, at most one per
+  address per CONFIRMATION_MIN_INTERVAL (claimed with a compare-and-set on
+  Subscriber.last_confirmation_sent_at).
+"""
+
+import dataclasses
+import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from newsletter.addresses import (  # noqa: F401
+    CONTROL_CHARACTERS,
+    MAX_ADDRESS_LENGTH,
+    MAX_NAME_LENGTH,
+    InvalidInput,
+    clean_line,
+    display_address,
+    normalise_address,
+)
+from newsletter.models import Subscriber, Subscription, Suppression
+
+LEFT = (Subscription.Status.UNSUBSCRIBED, Subscription.Status.BOUNCED)
+RECEIVING = (Subscription.Status.ACTIVE, Subscription.Status.PENDING)
+
+
+# Consent ------------------------------------------------------------------------------
+
+
+def record_consent(subscription, method, text, now):
+    subscription.method = method
+    subscription.consent_text = text
+    subscription.privacy_notice_version = settings.PRIVACY_NOTICE_VERSION
+    subscription.consented_at = now
+
+
+def editor_consent_text(editor=None):
+    who = getattr(editor, "get_username", lambda: "")()
+    return settings.EDITOR_CONSENT_TEXT + (f" (recorded by {who})" if who else "")
+
+
+# Confirmation mails -------------------------------------------------------------------------
+
+
+def request_confirmation(subscriber, force=False, name=""):
+    """Queue a confirmation mail for the subscriber's pending subscriptions, at most one per interval.
+
+    Returns True when a mail was queued. The claim is a compare-and-set on
+    last_confirmation_sent_at, so two requests at once queue one mail. A name goes into
+    the mail's link, to be applied when the person confirms.
+    """
+    now = timezone.now()
+    claim = Subscriber.objects.filter(pk=subscriber.pk)
+    if not force:
+        interval = datetime.timedelta(seconds=settings.CONFIRMATION_MIN_INTERVAL)
+        claim = claim.filter(
+            Q(last_confirmation_sent_at__isnull=True) | Q(last_confirmation_sent_at__lt=now - interval)
+        )
+    if not claim.update(last_confirmation_sent_at=now):
+        return False
+    subscriber.last_confirmation_sent_at = now
+    from newsletter.subscribers.tasks import send_confirmation
+
+    args = (subscriber.pk, name) if name else (subscriber.pk,)
+    transaction.on_commit(lambda: send_confirmation.delay(*args))
+    return True
+
+
+# The reader's own actions ---------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class SubscribeResult:
+    subscriber: Subscriber
+    pending: list  # newsletters waiting for this person's confirmation
+    already_active: list
+    confirmation_queued: bool
+
+
+def _subscriber_for(address, name, by_editor=False):
+    """(subscriber, created): get or create; safe when two requests create one address at once.
+
+    get_or_create creates inside a savepoint and, on the unique constraint's
+    IntegrityError, reads the row the other transaction committed. A new subscriber
+    gets the name; an existing one's empty name is filled only by an editor.
+    """
+    subscriber, created = Subscriber.objects.get_or_create(email=address, defaults={"name": name})
+    if by_editor and not created and name and not subscriber.name:
+        subscriber.name = name
+        subscriber.save(update_fields=["name", "updated_at"])
+    return subscriber, created
+
+
+@transaction.atomic
+def subscribe(email, name, newsletters, method=Subscription.Method.FORM):
+    """A request from the subscribe form or the JSON endpoint: pending subscriptions and a confirmation mail.
+
+    Already-active subscriptions are left alone (their consent record too); a
+    subscription the person left becomes pending again, so re-joining needs a new
+    confirmation. The caller answers the same whatever happened here. Anyone may send this, so
+    a known address keeps its stored name: a new one travels in the confirmation link.
+    """
+    address = normalise_address(email)
+    name = clean_line(name)
+    if not newsletters:
+        raise InvalidInput("Choose at least one newsletter.")
+    now = timezone.now()
+    subscriber, created = _subscriber_for(address, name)
+    new_name = "" if created or name == subscriber.name else name
+    pending, active = [], []
+    for newsletter in newsletters:
+        subscription, _ = Subscription.objects.get_or_create(subscriber=subscriber, newsletter=newsletter)
+        subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
+        if subscription.status == Subscription.Status.ACTIVE:
+            active.append(newsletter)
+            continue
+        subscription.status = Subscription.Status.PENDING
+        record_consent(subscription, method, settings.CONSENT_TEXT, now)
+        subscription.save()
+        pending.append(newsletter)
+    queued = request_confirmation(subscriber, name=new_name) if pending else False
+    return SubscribeResult(subscriber, pending, active, queued)
+
+
+@dataclasses.dataclass
+class ConfirmResult:
+    subscriber: Subscriber
+    activated: list
+    already_active: list
+
+
+@transaction.atomic
+def confirm(subscriber_id, newsletter_ids, name=""):
+    """Activate the pending subscriptions a confirmation link names; welcome mails follow. Idempotent.
+
+    The link's name, if any, replaces the stored one when this activates something (a spent link
+    changes nothing). Raises Subscriber.DoesNotExist when the subscriber was erased meanwhile.
+    """
+    subscriber = Subscriber.objects.get(pk=subscriber_id)
+    subscriptions = (
+        Subscription.objects.select_for_update()
+        .select_related("newsletter")
+        .filter(subscriber=subscriber, newsletter_id__in=newsletter_ids)
+        .order_by("newsletter__name")
+    )
+    activated, already = [], []
+    for subscription in subscriptions:
+        if subscription.status == Subscription.Status.PENDING:
+            subscription.activate()
+            subscription.save()
+            activated.append(subscription)
+        elif subscription.status == Subscription.Status.ACTIVE:
+            already.append(subscription)
+    if activated:
+        if name:
+            subscriber.name = name
+            subscriber.save(update_fields=["name", "updated_at"])
+        Suppression.lift(subscriber.email)
+        from newsletter.subscribers.tasks import send_welcome
+
+        for subscription in activated:
+            transaction.on_commit(lambda pk=subscription.pk: send_welcome.delay(pk))
+    return ConfirmResult(subscriber, [s.newsletter for s in activated], [s.newsletter for s in already])
+
+
+def unsubscribe(subscriber_id, newsletter_id):
+    """Leave one newsletter, at once: one UPDATE, so a send that checks the status afterwards skips them.
+
+    Idempotent; returns True when this call changed anything.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        changed = Subscription.objects.filter(
+            subscriber_id=subscriber_id, newsletter_id=newsletter_id, status__in=RECEIVING
+        ).update(status=Subscription.Status.UNSUBSCRIBED, unsubscribed_at=now, updated_at=now)
+        if changed:
+            email = Subscriber.objects.filter(pk=subscriber_id).values_list("email", flat=True).first()
+            Suppression.add(email, Suppression.Reason.UNSUBSCRIBED)
+    return bool(changed)
+
+
+def unsubscribe_all(subscriber):
+    """Leave every newsletter at once; returns how many subscriptions changed."""
+    now = timezone.now()
+    with transaction.atomic():
+        changed = subscriber.subscriptions.filter(status__in=RECEIVING).update(
+            status=Subscription.Status.UNSUBSCRIBED, unsubscribed_at=now, updated_at=now
+        )
+        if changed:
+            Suppression.add(subscriber.email, Suppression.Reason.UNSUBSCRIBED)
+    return changed
+
+
+@dataclasses.dataclass
+class PreferencesResult:
+    left: list
+    pending: list
+    confirmation_queued: bool
+
+
+@transaction.atomic
+def update_preferences(subscriber, name, newsletters):
+    """Set the name and the wanted newsletters.
+
+    Newsletters no longer wanted are left at once. Newly wanted ones become pending
+    and need a confirmation from the mailbox (the page may be a forwarded copy).
+    """
+    subscriber.name = clean_line(name)
+    subscriber.save(update_fields=["name", "updated_at"])
+    wanted = {n.pk: n for n in newsletters}
+    now = timezone.now()
+    current = {s.newsletter_id: s for s in subscriber.subscriptions.select_related("newsletter")}
+    left, pending = [], []
+    for newsletter_id, subscription in current.items():
+        if newsletter_id not in wanted and subscription.status in RECEIVING:
+            unsubscribe(subscriber.pk, newsletter_id)
+            left.append(subscription.newsletter)
+    for newsletter_id, newsletter in wanted.items():
+        subscription = current.get(newsletter_id)
+        if subscription and subscription.status in RECEIVING:
+            continue
+        subscription = subscription or Subscription(subscriber=subscriber, newsletter=newsletter)
+        subscription.status = Subscription.Status.PENDING
+        record_consent(subscription, Subscription.Method.FORM, settings.CONSENT_TEXT, now)
+        subscription.save()
+        pending.append(newsletter)
+    queued = request_confirmation(subscriber) if pending else False
+    return PreferencesResult(left, pending, queued)
+
+
+def erase(subscriber):
+    """Delete everything held about a person; their deliveries stay, anonymous, for the issue's figures."""
+    with transaction.atomic():
+        Suppression.add(subscriber.email, Suppression.Reason.ERASED)
+        subscriber.delete()
+
+
+# Editors ---------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class EditorAddResult:
+    subscriber: Subscriber
+    activated: list
+    pending: list
+    unchanged: list
+    confirmation_queued: bool
+
+
+@transaction.atomic
+def add_by_editor(email, name, newsletters, consent_given, editor=None):
+    """An editor adds one person. Active only where the editor records consent and the address
+    was never suppressed or unsubscribed there; otherwise pending, and a confirmation is sent."""
+    address = normalise_address(email)
+    name = clean_line(name)
+    if not newsletters:
+        raise InvalidInput("Choose at least one newsletter.")
+    now = timezone.now()
+    suppressed = Suppression.is_suppressed(address)
+    subscriber, _ = _subscriber_for(address, name, by_editor=True)
+    activated, pending, unchanged = [], [], []
+    for newsletter in newsletters:
+        subscription, _ = Subscription.objects.select_for_update().get_or_create(
+            subscriber=subscriber, newsletter=newsletter
+        )
+        if subscription.status == Subscription.Status.ACTIVE:
+            unchanged.append(newsletter)
+            continue
+        may_activate = consent_given and not suppressed and subscription.status not in LEFT
+        if may_activate:
+            record_consent(subscription, Subscription.Method.ADMIN, editor_consent_text(editor), now)
+            subscription.activate()
+            activated.append(newsletter)
+        else:
+            subscription.status = Subscription.Status.PENDING
+            record_consent(subscription, Subscription.Method.ADMIN, settings.CONSENT_TEXT, now)
+            pending.append(newsletter)
+        subscription.save()
+    queued = request_confirmation(subscriber, force=True) if pending else False
+    return EditorAddResult(subscriber, activated, pending, unchanged, queued)
+
+
+def resend_confirmations(subscribers):
+    """Queue a confirmation for each subscriber with a pending subscription (throttled); returns the count."""
+    queued = 0
+    for subscriber in subscribers:
+        if subscriber.subscriptions.filter(status=Subscription.Status.PENDING).exists():
+            with transaction.atomic():
+                queued += request_confirmation(subscriber)
+    return queued

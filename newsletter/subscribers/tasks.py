@@ -1,0 +1,30 @@
+"""Celery tasks for subscriptions: thin wrappers around newsletter.mail.transactional.
+
+Names are explicit and stable: queued messages outlive refactors. Network errors
+retry with backoff; the work is idempotent enough that a retry after a partly
+sent message means at worst a second copy of a confirmation, never a wrong state.
+"""
+
+import smtplib
+
+from celery import shared_task
+
+from newsletter.mail import transactional
+
+RETRY = {
+    "autoretry_for": (OSError, smtplib.SMTPException),
+    "retry_backoff": 30,
+    "retry_backoff_max": 1800,
+    "retry_jitter": True,
+    "max_retries": 6,
+}
+
+
+@shared_task(name="newsletter.tasks.send_confirmation", **RETRY)
+def send_confirmation(subscriber_id, name=""):
+    return transactional.send_confirmation(subscriber_id, name)
+
+
+@shared_task(name="newsletter.tasks.send_welcome", **RETRY)
+def send_welcome(subscription_id):
+    return transactional.send_welcome(subscription_id)

@@ -1,0 +1,269 @@
+"""Subscribe, confirm, preferences and one-click unsubscribe: the reader's own pages. No login.
+
+- subscribe answers the same page whatever the address's state (no enumeration), after
+  the honeypot and the rate limits; it takes no CSRF token, because the embedded form
+  posts it from other sites (double opt-in is the protection: nothing is sent until the
+  mailbox's owner confirms).
+- confirm and unsubscribe act only on POST: mail scanners follow GET links.
+- unsubscribe accepts RFC 8058's `List-Unsubscribe=One-Click` POST without CSRF token and
+  answers 200, never a redirect.
+"""
+
+import json
+
+from django.conf import settings
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils.datastructures import MultiValueDict
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from newsletter import ratelimit, tokens
+from newsletter.models import Newsletter, Subscriber, Subscription, email_hash
+from newsletter.subscribers import lifecycle
+from newsletter.subscribers.forms import PreferencesForm, SubscribeForm
+
+DONE_MESSAGE = (
+    "Thank you. If the address can receive our email, a link to confirm is on its way: "
+    "nothing is sent until you press it. It may take a few minutes; check your spam folder too."
+)
+LIMITED_MESSAGE = "Too many attempts from here. Please wait a while and try again."
+
+
+def _method(request):
+    return Subscription.Method.EMBED if request.POST.get("via") == "embed" else Subscription.Method.FORM
+
+
+@csrf_exempt
+@never_cache
+@require_http_methods(["GET", "POST"])
+def subscribe(request):
+    newsletters = list(Newsletter.objects.all())
+    if request.method == "GET":
+        wanted = request.GET.get("newsletter")
+        initial = {"newsletters": [wanted]} if wanted else {}
+        form = SubscribeForm(initial=initial, newsletters=newsletters)
+        return render(request, "subscriptions/subscribe.html", {"form": form})
+
+    data = request.POST
+    if len(newsletters) == 1 and not data.getlist("newsletters"):
+        # The archive's box asks for no choice when there is only one newsletter.
+        data = data.copy()
+        data.setlist("newsletters", [newsletters[0].slug])
+    form = SubscribeForm(data, newsletters=newsletters)
+    if form.is_bot:
+        return render(request, "subscriptions/subscribe_done.html", {"message": DONE_MESSAGE})
+    if _limited_ip(request):
+        return _too_many(request, form)
+    if not form.is_valid():
+        return render(request, "subscriptions/subscribe.html", {"form": form}, status=400)
+    address = form.cleaned_data["email"]
+    if _limited_address(address):
+        return _too_many(request, form)
+    lifecycle.subscribe(address, form.cleaned_data["name"], form.cleaned_data["newsletters"], _method(request))
+    return render(request, "subscriptions/subscribe_done.html", {"message": DONE_MESSAGE})
+
+
+def _limited_address(address):
+    return not ratelimit.allow(
+        f"subscribe:address:{email_hash(address)}", settings.SUBSCRIBE_RATE_PER_ADDRESS, settings.SUBSCRIBE_RATE_WINDOW
+    )
+
+
+def _limited_ip(request):
+    return not ratelimit.allow(
+        f"subscribe:ip:{ratelimit.client_ip(request)}", settings.SUBSCRIBE_RATE_PER_IP, settings.SUBSCRIBE_RATE_WINDOW
+    )
+
+
+def _too_many(request, form):
+    response = render(
+        request, "subscriptions/subscribe.html", {"form": form, "limited_message": LIMITED_MESSAGE}, status=429
+    )
+    response["Retry-After"] = str(ratelimit.retry_after(settings.SUBSCRIBE_RATE_WINDOW))
+    return response
+
+
+def _cors(response):
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Access-Control-Allow-Methods"] = "POST, OPTIONS"
+    response["Access-Control-Allow-Headers"] = "Content-Type"
+    response["Access-Control-Max-Age"] = "86400"
+    return response
+
+
+@csrf_exempt
+@never_cache
+@require_http_methods(["POST", "OPTIONS"])
+def subscribe_api(request):
+    """POST JSON {"email", "name", "newsletters": [slugs], "website": ""} (or the same as a form).
+
+    200 {"ok": true, "message"}; 400 {"ok": false, "errors": {field: [messages]}}; 429 with Retry-After.
+    The same honeypot, limits and answers as the form; any origin may call it (CORS).
+    """
+    if request.method == "OPTIONS":
+        return _cors(JsonResponse({}, status=200))
+    data = request.POST
+    if request.content_type == "application/json":
+        try:
+            payload = json.loads(request.body or b"{}")
+        except (ValueError, UnicodeDecodeError):
+            return _cors(
+                JsonResponse({"ok": False, "errors": {"__all__": ["The body is not valid JSON."]}}, status=400)
+            )
+        if not isinstance(payload, dict):
+            return _cors(JsonResponse({"ok": False, "errors": {"__all__": ["Send a JSON object."]}}, status=400))
+        newsletters = payload.get("newsletters", [])
+        if isinstance(newsletters, str):
+            newsletters = [newsletters]
+        data = {k: v for k, v in payload.items() if isinstance(v, str)}
+        data["newsletters"] = [n for n in newsletters if isinstance(n, str)] if isinstance(newsletters, list) else []
+        data = MultiValueDict({k: v if isinstance(v, list) else [v] for k, v in data.items()})
+    form = SubscribeForm(data, newsletters=Newsletter.objects.all())
+    if form.is_bot:
+        return _cors(JsonResponse({"ok": True, "message": DONE_MESSAGE}))
+    if _limited_ip(request):
+        return _cors_limited()
+    if not form.is_valid():
+        errors = {field: [str(e) for e in errs] for field, errs in form.errors.items()}
+        return _cors(JsonResponse({"ok": False, "errors": errors}, status=400))
+    if _limited_address(form.cleaned_data["email"]):
+        return _cors_limited()
+    lifecycle.subscribe(
+        form.cleaned_data["email"],
+        form.cleaned_data["name"],
+        form.cleaned_data["newsletters"],
+        Subscription.Method.EMBED,
+    )
+    return _cors(JsonResponse({"ok": True, "message": DONE_MESSAGE}))
+
+
+def _cors_limited():
+    response = _cors(JsonResponse({"ok": False, "errors": {"__all__": [LIMITED_MESSAGE]}}, status=429))
+    response["Retry-After"] = str(ratelimit.retry_after(settings.SUBSCRIBE_RATE_WINDOW))
+    return response
+
+
+def _bad_link(request, message, status=400):
+    return render(request, "subscriptions/bad_link.html", {"message": message}, status=status)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def confirm(request, token):
+    try:
+        subscriber_id, newsletter_ids, name = tokens.read_confirm_token(token)
+    except tokens.BadToken as exc:
+        return _bad_link(request, str(exc))
+    subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
+    if subscriber is None:
+        return _bad_link(request, "This link is no longer valid.")
+    if request.method == "POST":
+        try:
+            result = lifecycle.confirm(subscriber_id, newsletter_ids, name)
+        except Subscriber.DoesNotExist:
+            return _bad_link(request, "This link is no longer valid.")
+        return render(
+            request,
+            "subscriptions/confirmed.html",
+            {
+                "result": result,
+                "address": lifecycle.display_address(subscriber.email),
+                "preferences_url": tokens.preferences_url(subscriber.pk),
+            },
+        )
+    subs = subscriber.subscriptions.filter(newsletter_id__in=newsletter_ids).select_related("newsletter")
+    return render(
+        request,
+        "subscriptions/confirm.html",
+        {
+            "address": lifecycle.display_address(subscriber.email),
+            "pending": [s.newsletter for s in subs if s.status == Subscription.Status.PENDING],
+            "active": [s.newsletter for s in subs if s.status == Subscription.Status.ACTIVE],
+            "new_name": name if name != subscriber.name else "",  # shown, so the owner sees what Confirm sets
+        },
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def preferences(request, token):
+    try:
+        subscriber_id = tokens.read_preferences_token(token)
+    except tokens.BadToken as exc:
+        return _bad_link(request, str(exc))
+    subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
+    if subscriber is None:
+        return _bad_link(request, "We hold nothing about this address any more.", status=404)
+    newsletters = list(Newsletter.objects.all())
+    context = {"address": lifecycle.display_address(subscriber.email), "subscriber": subscriber}
+    action = request.POST.get("action", "save")
+    if request.method == "POST" and action == "erase" and request.POST.get("confirm_erase") == "yes":
+        lifecycle.erase(subscriber)
+        return render(request, "subscriptions/erased.html", context)
+    if request.method == "POST" and action == "erase":
+        context["erase_error"] = "Tick the box to confirm that everything about you should be deleted."
+        form = None
+    elif request.method == "POST" and action == "unsubscribe_all":
+        lifecycle.unsubscribe_all(subscriber)
+        context["notice"] = "You have left every newsletter. Nothing more will be sent to you."
+        form = None
+    elif request.method == "POST":
+        form = PreferencesForm(request.POST, newsletters=newsletters)
+        if form.is_valid():
+            result = lifecycle.update_preferences(
+                subscriber, form.cleaned_data["name"], form.cleaned_data["newsletters"]
+            )
+            notice = ["Saved."]
+            if result.left:
+                notice.append("You have left " + ", ".join(n.name for n in result.left) + ".")
+            if result.pending:
+                notice.append(
+                    "To start " + ", ".join(n.name for n in result.pending) + ", confirm from the email we are sending."
+                )
+            context["notice"] = " ".join(notice)
+            form = None
+        else:
+            context["status"] = 400
+    else:
+        form = None
+    subscriber.refresh_from_db()
+    held = list(subscriber.subscriptions.select_related("newsletter").order_by("newsletter__name"))
+    if form is None:
+        receiving = [s.newsletter.slug for s in held if s.status in lifecycle.RECEIVING]
+        form = PreferencesForm(initial={"name": subscriber.name, "newsletters": receiving}, newsletters=newsletters)
+    context.update({"form": form, "subscriptions": held})
+    return render(request, "subscriptions/preferences.html", context, status=context.pop("status", 200))
+
+
+@csrf_exempt
+@never_cache
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, token):
+    """GET: a page with a button. POST with List-Unsubscribe=One-Click (RFC 8058, or that button): leave, 200."""
+    try:
+        subscriber_id, newsletter_id = tokens.read_unsubscribe_token(token)
+    except tokens.BadToken as exc:
+        return _bad_link(request, str(exc))
+    subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
+    newsletter = Newsletter.objects.filter(pk=newsletter_id).first()
+    context = {
+        "subscriber": subscriber,
+        "newsletter": newsletter,
+        "address": lifecycle.display_address(subscriber.email) if subscriber else "",
+        "preferences_url": tokens.preferences_url(subscriber.pk) if subscriber else "",
+    }
+    if request.method == "POST":
+        if request.POST.get("List-Unsubscribe") != "One-Click":
+            return _bad_link(request, "This form was not sent as expected. Please use the Unsubscribe button.")
+        if subscriber is not None:
+            lifecycle.unsubscribe(subscriber_id, newsletter_id)
+        context["done"] = True
+        return render(request, "subscriptions/unsubscribe.html", context)
+    context["receiving"] = bool(
+        subscriber
+        and newsletter
+        and subscriber.subscriptions.filter(newsletter=newsletter, status__in=lifecycle.RECEIVING).exists()
+    )
+    return render(request, "subscriptions/unsubscribe.html", context)

@@ -59,9 +59,11 @@ serve: install
 worker: install
 	$(BIN)/celery -A config worker --loglevel=info
 
+## lint: ruff (lint and format) and the import contracts in pyproject.toml (docs/architecture.md)
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 format: install-dev
 	$(BIN)/ruff check --fix .

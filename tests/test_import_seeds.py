@@ -1,6 +1,7 @@
 """The import_seeds command: loading, idempotency, updates, bad files and the dry-run contract."""
 
 import json
+import random
 import shutil
 from io import StringIO
 from pathlib import Path
@@ -112,6 +113,18 @@ def test_a_bad_file_gets_one_line_naming_it_and_the_others_still_import(tmp_path
     assert name in err.getvalue() and problem in err.getvalue()
     assert Issue.objects.filter(source_file=good.name).count() == 1
     assert not Issue.objects.filter(source_file=name).exists()
+
+
+@pytest.mark.timeout(60)  # before the importer ran in linear time, this file never finished
+def test_a_file_with_a_long_unbroken_word_imports(tmp_path):
+    word = random.Random(5).randbytes(512 * 1024).hex()  # 1 MiB of hex: one word, too long for the search index
+    path = tmp_path / "key.txt"
+    path.write_text(f"Weekly update 24.05.11\n\nThe key, pasted inline:\n\n{word}\n\nThe end.\n")
+    out, err = run(path)
+    assert "1 created" in out and not err
+    issue = Issue.objects.get(source_file=path.name)
+    assert issue.title == "Weekly update 24.05.11"
+    assert any(word in section.body_markdown for section in issue.sections.all())
 
 
 def test_a_missing_file_is_an_error(tmp_path):

@@ -6,15 +6,21 @@ from dataclasses import dataclass
 # Spaces that word processors and web pages leave behind.
 ODD_SPACES = re.compile(r"[\u00a0\u2000-\u200a\u202f\u205f\u3000\t]")
 ZERO_WIDTH = re.compile(r"[\u200b\u200c\u200d\ufeff]")
-MARKDOWN_SPECIALS = re.compile(r"([\\\[\]_*`])")
+MARKDOWN_ESCAPES = str.maketrans({c: "\\" + c for c in "\\[]_*`"})
 TRAILING_PUNCTUATION = ".,;:!?'\"’”"
 
+# Every alternative starts only where a match can begin, so that a long run of address characters is
+# scanned once, not once per position (docs/importer.md, "Linear time"): URLs at "http", "www." after no
+# word character, and e-mail addresses at the first character of their run (the left-hand lookbehinds
+# hold every character of the user part, so no start inside a run is ever tried).
+_USER = r"[A-Za-z0-9._%+-]+"
+_DOMAIN = r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
 LINK = re.compile(
     r"<(?P<angle>https?://[^\s<>]+)>"
     r"|(?P<url>https?://[^\s<>]+)"
     r"|(?<![\w/@.-])(?P<www>www\.[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+[^\s<>]*)"
-    r"|(?P<atuser>[A-Za-z0-9._%+-]+)\s*\[\s*at\s*\]\s*(?P<atdomain>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})"
-    r"|(?<![\w.+-])(?P<email>[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})",
+    rf"|(?<![A-Za-z0-9._%+-])(?P<atuser>{_USER})\s*\[\s*at\s*\]\s*(?P<atdomain>{_DOMAIN})"
+    rf"|(?<![\w.%+-])(?P<email>{_USER}@{_DOMAIN})",
     re.I,
 )
 
@@ -31,17 +37,20 @@ def normalise_spaces(text: str) -> str:
 
 
 def escape_markdown(text: str) -> str:
-    return MARKDOWN_SPECIALS.sub(r"\\\1", text)
+    return text.translate(MARKDOWN_ESCAPES)
 
 
 def _trim_url(url: str) -> str:
-    """Drop trailing punctuation, and a closing bracket that the URL did not open."""
-    while url:
-        if url[-1] in TRAILING_PUNCTUATION or (url[-1] == ")" and url.count(")") > url.count("(")):
-            url = url[:-1]
-        else:
+    """Drop trailing punctuation, and a closing bracket that the URL did not open (in one pass)."""
+    end, opened, closed = len(url), url.count("("), url.count(")")
+    while end:
+        last = url[end - 1]
+        if last == ")" and closed > opened:
+            closed -= 1
+        elif last not in TRAILING_PUNCTUATION:
             break
-    return url
+        end -= 1
+    return url[:end]
 
 
 def to_markdown(text: str) -> tuple[str, list[FoundLink]]:

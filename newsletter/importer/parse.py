@@ -11,12 +11,17 @@ import itertools
 import re
 from dataclasses import dataclass, field
 
+from newsletter.importer.comments import split_comments
 from newsletter.importer.dates import find_date, find_time, parse_date_line, strip_dates
 from newsletter.importer.inline import FoundLink, has_link, normalise_spaces, to_markdown
 from newsletter.importer.model import ParsedComment, ParsedEvent, ParsedIssue, ParsedLink, ParsedSection
 
+# Linear time on any input (docs/importer.md): every pattern here is anchored or starts at a word, and
+# _LAZY is ".+?" that stops only after a non-space, so the "\s*" after it scans a run of spaces once
+# (from its last stop), not once from every space in the run. The text matched is the same.
+_LAZY = r".(?:.*?\S)??"
 FOOTER = re.compile(
-    r"^\s*Posted in (?P<category>.+?)(?:\s*\|\s*Tagged(?P<tags>[^|]*))?\s*\|\s*"
+    rf"^\s*Posted in (?P<category>{_LAZY})(?:\s*\|\s*Tagged(?P<tags>[^|]*+))?\s*\|\s*"
     r"(?:Leave a comment|\d+ [Cc]omments?|One [Cc]omment|Comments Off)\s*$"
 )
 POSTS_TAGGED = re.compile(r"^\s*Posts Tagged\s*[‘'\"“](?P<tag>.+?)[’'\"”]\s*$")
@@ -32,7 +37,7 @@ LETTERED = re.compile(r"^(?P<indent>\s*)\(?(?P<letter>[a-z])\)\s+(?P<text>\S.*)$
 CLOSING = re.compile(r"^(?:And\s+lastly\b|Lastly,|And\s+finally\b)", re.I)
 DIGEST = re.compile(r"\b(?:weekly|daily|fortnightly|monthly)\s+(?:update|review|round-up|roundup|digest)\b", re.I)
 COLUMN = re.compile(r"\b(?:corner|column|opinion|diary)\b|^view from\b", re.I)
-SOURCE = re.compile(r"^(?:\[\s*(?P<bracketed>Source\s*[–:-].+?)\s*\]|(?P<via>Via\s+[A-Z][^.]{0,80}))$")
+SOURCE = re.compile(rf"^(?:\[\s*(?P<bracketed>Source\s*[–:-]{_LAZY})\s*\]|(?P<via>Via\s+[A-Z][^.]{{0,80}}))$")
 BYLINE = re.compile(r"^(?:[Bb]y\s+[A-Z]|.{1,60}\bwrites:?$)")
 FIELD = re.compile(
     r"^(?:Fees?|Cost|Price|Venue|Dates?|Time|Booking|Speakers?|Contact|E-?mail|Tel|Telephone|Phone|Where|When)\s*:",
@@ -40,10 +45,11 @@ FIELD = re.compile(
 )
 LABEL = re.compile(r"^[A-Z][A-Z ]{1,40}:$")
 SENTENCE_BREAK = re.compile(r"[.!?…]\s+[A-Z“‘\"]")
-FEE = re.compile(r"^(?:Fees?|Cost|Price|Charge)s?\s*:\s*(?P<fee>.+)$", re.I)
+FEE = re.compile(r"^(?:Fees?|Cost|Price|Charge)s?\s*:\s*(?P<fee>\S.*)$", re.I)
 BOOKING = re.compile(r"\b(?:booking form|to book|book (?:a|your) place|booking:|bookings?\s+(?:is|are|via|at))", re.I)
 SIGN_OFF = re.compile(r"^P\.?\s?S\.?\s", re.I)
-VENUE_SEPARATOR = re.compile(r"^\s*(?:,|–|—|-|at\b)\s*(?P<venue>.+)$", re.I)
+VENUE_SEPARATOR = re.compile(r"^\s*(?:,|–|—|-|at\b)\s*(?P<venue>\S.*)$", re.I)
+FIRST_SENTENCE = re.compile(r"^(.{1,120}?[.!?])(?:\s|$)")
 OPENING = "‘“\"'"
 
 
@@ -310,43 +316,6 @@ def build_section(section):
     )
 
 
-# Comments (news article shape) --------------------------------------------------
-
-QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"")
-PERSONAL = re.compile(r"\b(?:i(?![.’'])|me|my|we|us|our|you|your)\b", re.I)
-REPORTING = re.compile(r"\b(?:said|says|will say|will add|announced|added|according to|told)\b", re.I)
-
-
-def _reporting_marks(line):
-    return len(REPORTING.findall(QUOTED.sub(" ", line))) + ("“" in line or '"' in line)
-
-
-def _informal_marks(line):
-    unquoted = QUOTED.sub(" ", line)
-    return (
-        len(PERSONAL.findall(unquoted))
-        + unquoted.count("!")
-        + unquoted.count("?")
-        + unquoted.count(" ?")
-        + unquoted.count(". . .")
-    )
-
-
-def split_comments(lines):
-    """(article lines, comment lines): the comments are the most informal suffix, if any."""
-    scores = [_informal_marks(line) - 2 * _reporting_marks(line) for line in lines]
-    best_start, best_total, total = None, 0, 0
-    for k in range(len(lines) - 1, 0, -1):
-        total += scores[k]
-        if total > best_total:
-            best_start, best_total = k, total
-    if best_start is None or best_total < 3:
-        return lines, []
-    if sum(_reporting_marks(line) for line in lines[:best_start]) == 0:
-        return lines, []
-    return lines[:best_start], lines[best_start:]
-
-
 # Posts ------------------------------------------------------------------------------
 
 
@@ -459,7 +428,7 @@ def split_document(text):
 
 
 def _first_sentence(text):
-    m = re.match(r"(.{1,120}?[.!?])(?:\s|$)", text)
+    m = FIRST_SENTENCE.match(text)
     return (m.group(1) if m else text[:120]).rstrip(".")
 
 

@@ -15,6 +15,8 @@ from newsletter.models import Comment, Issue, Link, Newsletter, Section
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 pytestmark = pytest.mark.django_db
+# 4 KB of random bytes 0x01-0x1f: valid UTF-8, no NUL, and no text.
+CONTROL_BYTES = bytes(random.Random(4).choices(range(0x01, 0x20), k=4096))
 
 
 def run(*args):
@@ -100,6 +102,7 @@ def test_update_leaves_issues_an_editor_has_edited(tmp_path):
         ("blank.txt", b"  \n\n ", "the file is empty"),
         ("binary.txt", b"\x7fELF\x00\x00\x01binary", "binary file, not text"),
         ("latin1.txt", "Caf\u00e9 news\n\nBody".encode("latin-1"), "not UTF-8"),
+        ("controls.txt", CONTROL_BYTES, "not plain text"),
     ],
 )
 def test_a_bad_file_gets_one_line_naming_it_and_the_others_still_import(tmp_path, name, content, problem):
@@ -113,6 +116,75 @@ def test_a_bad_file_gets_one_line_naming_it_and_the_others_still_import(tmp_path
     assert name in err.getvalue() and problem in err.getvalue()
     assert Issue.objects.filter(source_file=good.name).count() == 1
     assert not Issue.objects.filter(source_file=name).exists()
+
+
+def run_failing(*args):
+    """Run a command that must fail for one file: its stderr, which must be one line."""
+    out, err = StringIO(), StringIO()
+    with pytest.raises(CommandError, match="1 file"):
+        call_command("import_seeds", *[str(a) for a in args], stdout=out, stderr=err)
+    assert len(err.getvalue().strip().splitlines()) == 1, err.getvalue()
+    return err.getvalue().strip()
+
+
+def test_a_file_of_control_bytes_is_refused_and_nothing_is_stored(tmp_path):
+    noise = tmp_path / "noise.txt"
+    noise.write_bytes(CONTROL_BYTES)
+    (tmp_path / "noise.meta.toml").write_text('newsletter = "noise"\ntitle = "Noise"\n', encoding="utf-8")
+    err = run_failing(noise)
+    assert err.startswith("error: noise.txt: not plain text (") and "control characters" in err
+    assert not Issue.objects.exists() and not Section.objects.exists() and not Newsletter.objects.exists()
+
+
+def test_stray_control_characters_are_stripped_from_the_title_and_body(tmp_path):
+    path = copy_seed(tmp_path, "001_f1bea66b58f7e487")
+    text = path.read_text(encoding="utf-8")
+    for clean, stray in [
+        ("Eastern Region", "Eastern\x07 Region"),  # the title line
+        ("Council of Reference", "Council\x0b of Reference"),  # the intro
+        ("Regional benchmarking", "Regional\x1b benchmarking"),  # a heading
+        ("Luton Borough", "Luton\x7f Borough\u0085"),  # a body: DEL, and a C1 control
+    ]:
+        assert clean in text
+        text = text.replace(clean, stray, 1)
+    path.write_text(text, encoding="utf-8")
+    out, err = run(path)
+    assert "1 created" in out and not err
+    want = json.loads((ROOT / "tests" / "golden" / f"{path.stem}.json").read_text(encoding="utf-8"))[0]
+    issue = Issue.objects.get(source_file=path.name)
+    assert issue.title == want["title"] == "Eastern Region Update April 2016"
+    assert issue.intro == want["intro"]
+    sections = issue.sections.filter(parent=None).order_by("position")
+    assert [(s.heading, s.body_markdown) for s in sections] == [
+        (s["heading"], s["body_markdown"]) for s in want["sections"]
+    ]
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path, settings, monkeypatch):
+    settings.IMPORT_MAX_FILE_BYTES = 20_000
+    big, good = copy_seed(tmp_path), copy_seed(tmp_path, "001_f1bea66b58f7e487")
+    opened, real_open = [], Path.open
+
+    def spy(self, *args, **kwargs):
+        opened.append(self.name)
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", spy)
+    err = run_failing(big, good)
+    size = big.stat().st_size
+    assert err == f"error: {big.name}: too large ({size:,} bytes; the limit is 20,000, set by IMPORT_MAX_FILE_BYTES)"
+    assert big.name not in opened
+    assert not Issue.objects.filter(source_file=big.name).exists()
+    assert Issue.objects.filter(source_file=good.name).count() == 1
+
+
+def test_the_default_size_limit_refuses_an_absurd_file(tmp_path):
+    huge = tmp_path / "huge.txt"
+    with huge.open("wb") as f:
+        f.truncate(64 * 1024 * 1024)  # sparse: no disk space, and nothing to read if it is never read
+    err = run_failing(huge)
+    assert err.startswith("error: huge.txt: too large (67,108,864 bytes; the limit is 4,194,304")
+    assert not Issue.objects.exists()
 
 
 @pytest.mark.timeout(60)  # before the importer ran in linear time, this file never finished

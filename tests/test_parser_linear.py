@@ -140,7 +140,7 @@ def _scan_seconds(pattern, text, repeat=1):
 
 def test_the_audit_sees_every_pattern_of_every_module():
     assert {"comments", "dates", "files", "inline", "parse"} <= {m.__name__.rpartition(".")[2] for m in MODULES}
-    assert {"inline.LINK", "parse.FOOTER", "parse.SOURCE", "dates.DAY_MONTH_YEAR", "comments.PERSONAL"} <= set(PATTERNS)
+    assert {"inline.LINK", "parse.FOOTER", "parse.SOURCE", "dates.DAY_MONTH_YEAR", "files.CONTROL"} <= set(PATTERNS)
 
 
 @pytest.mark.timeout(60)

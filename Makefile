@@ -4,8 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 DEV_ENV := DEBUG=true
+# Local state (the settings' default); `make run` writes $(VAR_DIR)/.env there.
+VAR_DIR ?= var
+DOT_ENV := $(VAR_DIR)/.env
 
-.PHONY: run test install install-dev browser lint format serve worker migrate seeds editor clean
+.PHONY: run test install install-dev browser lint format serve worker migrate seeds editor dotenv clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,9 +41,26 @@ seeds: migrate
 editor: migrate
 	$(DEV_ENV) $(BIN)/python manage.py create_editor
 
-## run: install, migrate, import the seeds, print an editor login, serve with a worker and beat
-run: seeds editor
-	@echo "Serving on http://127.0.0.1:8000  (admin: http://127.0.0.1:8000/admin/)"
+## dotenv: write $(VAR_DIR)/.env (DEBUG=true) once, so that manage.py and celery commands typed in any
+## shell run like make run's own processes. The settings read it only when the environment sets neither
+## DEBUG nor SECRET_KEY, and it never overrides the environment (docs/operations.md).
+dotenv: $(DOT_ENV)
+
+$(DOT_ENV):
+	@mkdir -p $(@D)
+	@printf '%s\n' \
+		'# Written once by `make run`: development settings for manage.py and celery commands in any shell.' \
+		'# config/settings.py reads this file only when the environment sets neither DEBUG nor SECRET_KEY,' \
+		'# and never lets it override the environment (docs/operations.md). Delete it to stop.' \
+		'DEBUG=true' \
+		'# SECRET_KEY is not set here: with DEBUG on it is generated once into $(VAR_DIR)/secret_key.' \
+		> $@
+	@echo "Wrote $@ (DEBUG=true): the README's manage.py commands now work in any shell."
+
+## run: install, migrate, import the seeds, print an editor login, serve with a worker and beat;
+## the login is printed again once the site answers (scripts/dev_login.py)
+run: dotenv seeds editor
+	@echo "Starting web, worker and beat (Procfile.dev); the editor login follows once the site answers."
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(DEV_ENV) $(BIN)/honcho -f Procfile.dev start
 
 ## serve: production mode: DEBUG off, settings from the environment (SECRET_KEY at least), static files

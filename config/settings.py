@@ -6,6 +6,7 @@ var/outbox/. Production sets DATABASE_URL, CELERY_BROKER_URL, REDIS_URL,
 EMAIL_URL, SECRET_KEY, ALLOWED_HOSTS and SITE_URL.
 """
 
+import os
 import secrets
 from pathlib import Path
 
@@ -17,6 +18,14 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+# `make run` writes VAR_DIR/.env (DEBUG=true) so that manage.py and celery commands typed in any shell
+# behave like make run's own processes. It is read only when the environment sets neither DEBUG nor
+# SECRET_KEY, and never overrides a variable the environment sets: production sets SECRET_KEY (and
+# `make serve` DEBUG=false), so it never reads this file. VAR_DIR itself comes from the environment.
+DOT_ENV_FILE = VAR_DIR / ".env"
+if DOT_ENV_FILE.is_file() and not {"DEBUG", "SECRET_KEY"} & os.environ.keys():
+    environ.Env.read_env(DOT_ENV_FILE, overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
 

@@ -37,4 +37,7 @@ class Command(BaseCommand):
         user = User.objects.create_user(username=username, email=email, password=password, is_staff=True)
         user.groups.add(group)
         self.stdout.write(self.style.SUCCESS(f"Editor login: {admin_url}  user: {username}  password: {password}"))
-        self.stdout.write("The password is shown this once; keep it.")
+        self.stdout.write(
+            "The password is shown this once and stored nowhere; keep it "
+            f"(reset it with: .venv/bin/python manage.py changepassword {username})."
+        )

@@ -2,7 +2,10 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
+from django.shortcuts import redirect
+from django.templatetags.static import static as static_url
 from django.urls import include, path
+from django.views.decorators.http import require_safe
 
 from newsletter.archive.sitemaps import SITEMAPS
 from newsletter.health import health
@@ -11,12 +14,20 @@ admin.site.site_header = "Newsletter editor"
 admin.site.site_title = "Newsletter editor"
 admin.site.index_title = "Newsletters, issues and subscribers"
 
+
+@require_safe
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever a page links (the admin links none): send them to the SVG icon."""
+    return redirect(static_url("newsletter/favicon.svg"))
+
+
 urlpatterns = [
     path("admin/editor/", include("newsletter.editor.urls")),
     path("admin/", admin.site.urls),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="django.contrib.sitemaps.views.sitemap"),
     # Fixed paths before the archive's /<newsletter>/ catch-all.
     path("health/", health, name="health"),
+    path("favicon.ico", favicon, name="favicon"),
     path("anymail/", include("anymail.urls")),  # providers' tracking webhooks → newsletter/bounces.py
     path("", include("newsletter.subscribers.urls")),
     path("", include("newsletter.archive.urls")),

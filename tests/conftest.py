@@ -14,16 +14,14 @@ import pytest
 from django.db import connection
 
 from newsletter.models import Comment, Issue, Link, Newsletter, Section, Tag
+from tests.services import redis_answers, require_service
 
 
 @pytest.fixture(autouse=True)
 def _postgres_marker(request):
     """Tests marked `postgres` skip on other databases, or fail when CI=true says PostgreSQL must be there."""
-    if request.node.get_closest_marker("postgres") and connection.vendor != "postgresql":
-        message = "needs PostgreSQL (set DATABASE_URL=postgres://…)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+    if request.node.get_closest_marker("postgres"):
+        require_service(connection.vendor == "postgresql", "needs PostgreSQL (set DATABASE_URL=postgres://…)")
 
 
 # Data ------------------------------------------------------------------------
@@ -307,15 +305,6 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 ARTIFACTS = Path(__file__).resolve().parent.parent / "var" / "artifacts"
 
 
-def require_service(available, message):
-    """Skip when a service is missing, except under CI=true, where a missing service fails the test."""
-    if available:
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{message} (required with CI=true)")
-    pytest.skip(message)
-
-
 @pytest.fixture(scope="session")
 def browser():
     require_service(Path(CHROMIUM).exists(), f"needs Chromium at {CHROMIUM} (apt-get install -y chromium)")
@@ -380,11 +369,8 @@ def redis_url():
     import redis
 
     url = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/7")
-    try:
-        client = redis.Redis.from_url(url, socket_connect_timeout=2)
-        client.ping()
-    except redis.RedisError:
-        require_service(False, f"needs Redis at {url}")
+    require_service(redis_answers(url), f"needs Redis at {url}")
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
     client.flushdb()
     yield url
     client.flushdb()

@@ -1,16 +1,14 @@
 """Helpers for the delivery tests: a real SMTP server (aiosmtpd) on loopback that records every message
-and can misbehave on purpose, and a Redis check. Not a test module."""
+and can misbehave on purpose. Not a test module. (Services a test needs: tests/services.py.)"""
 
 import asyncio
 import email
 import email.policy
-import os
 import socket
 import threading
 import time
 from collections import Counter
 
-import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP
 
@@ -143,22 +141,3 @@ def start_smtp_server(handler):
     controller = FlakyController(handler, hostname="127.0.0.1", port=free_port(), ready_timeout=10)
     controller.start()
     return controller
-
-
-def redis_available(url):
-    import redis
-
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
-        return True
-    except redis.exceptions.RedisError:
-        return False
-
-
-def require(available, message):
-    """Skip when a service is missing, except with CI=true, where a missing service fails."""
-    if available:
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{message} (required with CI=true)")
-    pytest.skip(message)

@@ -22,7 +22,8 @@ from django.utils import timezone
 
 from newsletter.models import Delivery, Issue, Newsletter, Subscriber, Subscription
 from newsletter.sending import sweep, workflow
-from tests.delivery_helpers import RecordingHandler, redis_available, require, start_smtp_server
+from tests.delivery_helpers import RecordingHandler, start_smtp_server
+from tests.services import redis_answers, require_service
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -132,7 +133,7 @@ class SimpleServer:
 
 @pytest.fixture(scope="module")
 def workers(django_db_setup, django_db_blocker, smtp, tmp_path_factory):
-    require(redis_available(BROKER), f"needs Redis at {BROKER}")
+    require_service(redis_answers(BROKER), f"needs Redis at {BROKER}")
     with django_db_blocker.unblock():
         if connection.vendor != "postgresql":
             yield None  # the postgres marker skips (or fails on CI) each test

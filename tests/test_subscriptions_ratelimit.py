@@ -10,22 +10,10 @@ from django.urls import reverse
 
 from newsletter import ratelimit
 from newsletter.models import Subscriber
+from tests.services import redis_answers, require_service
 
 pytestmark = pytest.mark.usefixtures("fresh_cache")
 REDIS_TEST_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/3")
-
-
-def require_redis():
-    """Skip without Redis, except with CI=true, where a missing Redis fails the test."""
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=2).ping()
-    except redis.exceptions.ConnectionError:
-        message = f"needs Redis at {REDIS_TEST_URL}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
 
 
 def post(client, email, ip="203.0.113.7"):
@@ -87,7 +75,7 @@ def test_the_limiter_counts_per_window():
 
 
 def test_the_limiter_holds_on_redis():
-    require_redis()
+    require_service(redis_answers(REDIS_TEST_URL), f"needs Redis at {REDIS_TEST_URL}")
     settings = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_TEST_URL}
     with override_settings(CACHES={"default": settings}):
         caches["default"].clear()

@@ -1,5 +1,6 @@
 """Editors import colleagues from a CSV file: every row checked, rejects explained, nothing duplicated."""
 
+import gc
 import io
 import tracemalloc
 from pathlib import Path
@@ -116,23 +117,39 @@ def test_export_lists_one_newsletter_and_imports_back_unchanged(lists):
 
 
 def test_memory_stays_flat_as_the_file_grows(lists, monkeypatch):
-    monkeypatch.setattr("newsletter.subscribers.csvio.IMPORT_BATCH", 200)
+    """What the import keeps alive does not grow with the file: ten times the rows, nowhere near ten times
+    the memory. Figures belong to benchmarks; this checks only the shape, with margins noise cannot cross.
 
-    def peak(rows):
-        body = "".join(f"user{i}@example.org,User {i},weekly-update,yes\n" for i in range(rows))
+    Between batches (the progress callback) the test collects cyclic garbage, so the peak measures what
+    the importer holds, not when Python's collector happened to run: left to the collector, the garbage
+    alone can add as much as a whole small run (the flake of issue 11). Objects that existed before are
+    frozen out of the collection, so it stays fast. With batches of 25, 1,000 rows peak about 1.35 times
+    as high as 100 (the same to within a few per cent run after run); an importer that kept every row
+    peaks 5 times as high.
+    """
+    monkeypatch.setattr("newsletter.subscribers.csvio.IMPORT_BATCH", 25)
+
+    def peak(rows, prefix):
+        body = "".join(f"{prefix}{i}@example.org,User {i},weekly-update,yes\n" for i in range(rows))
         data = io.BytesIO(("email,name,newsletters,consent\n" + body).encode())
         del body
+        batches = []
+        gc.collect()
+        gc.freeze()
         tracemalloc.start()
-        report = import_csv(data)
-        _, top = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-        assert report.activated == rows
-        Subscriber.objects.all().delete()
+        try:
+            report = import_csv(data, progress=lambda _: batches.append(gc.collect()))
+            _, top = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+            gc.unfreeze()
+        assert report.activated == rows and len(batches) == rows // 25  # it really went batch by batch
         return top
 
-    small, large = peak(400), peak(1600)
+    peak(25, "warm")  # first-use caches (queries compiled, modules imported) are not the file's
+    small, large = peak(100, "small"), peak(1000, "large")
 
-    assert large < small * 1.5  # four times the rows, about the same memory: it works batch by batch
+    assert large < small * 3  # 10 × the rows: keeping every row would show as 5 ×
 
 
 def test_the_command_prints_rejected_rows_and_a_summary(lists, tmp_path: Path):

@@ -35,6 +35,7 @@ from django.db.models import Max
 from newsletter.models import Delivery, Issue, Newsletter, Subscriber, Subscription
 from newsletter.rendering import render_issue
 from newsletter.sending import workflow
+from newsletter.sending.worker import OPEN
 
 ROOT = Path(settings.BASE_DIR)
 BENCH_DOMAIN = "bench.invalid"
@@ -188,7 +189,7 @@ class Command(BaseCommand):
             workflow.start_send(issue)
             deadline = time.monotonic() + timeout
             # A cheap indexed check while it runs (a full count on every poll would load the database).
-            open_rows = Delivery.objects.filter(issue=issue, status__in=worker.OPEN)
+            open_rows = Delivery.objects.filter(issue=issue, status__in=OPEN)
             while not Delivery.objects.filter(issue=issue).exists() or open_rows.exists():
                 if time.monotonic() > deadline or Issue.objects.filter(pk=issue.pk, status="paused").exists():
                     raise CommandError(f"Not finished: {workflow.progress(issue)}")

@@ -4,13 +4,13 @@ import binascii
 import random
 from dataclasses import dataclass
 from email.header import Header
-from email.utils import formataddr, formatdate, make_msgid
+from email.utils import formataddr
 
-from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.urls import reverse
 
 from newsletter.mail.addresses import bounce_address, unsubscribe_address, verp_address
+from newsletter.mail.headers import date_header, message_domain, message_id, sender
+from newsletter.mail.signing import DkimSigner, SignedEmail
 from newsletter.rendering import PLACEHOLDERS, fill, substitutions
 from newsletter.tokens import absolute, preferences_token, unsubscribe_token
 
@@ -40,7 +40,7 @@ class OutgoingMessage:
         return fill(self.text_template, self.text_values)
 
     def as_django_message(self):
-        message = EmailMultiAlternatives(
+        message = SignedEmail(
             subject=self.subject,
             body=self.text,
             from_email=self.envelope_from,
@@ -101,9 +101,9 @@ class IssueEmail:
         self.html = html if html is not None else issue.sent_html
         self.text = text if text is not None else issue.sent_text
         self.subject = _one_line(subject if subject is not None else issue.sent_subject)
-        from_address = newsletter.sender_email or settings.DEFAULT_FROM_EMAIL
-        self.domain = from_address.rpartition("@")[2] or "localhost"
-        self.from_header = formataddr((_one_line(newsletter.sender_name or newsletter.name), from_address), "utf-8")
+        from_name, from_address = sender(newsletter)
+        self.domain = message_domain(newsletter)
+        self.from_header = formataddr((from_name, from_address), "utf-8")
         self.headers = {
             "List-Id": f"{_encode_header(_one_line(newsletter.name))} <{newsletter.slug}.{self.domain}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
@@ -143,19 +143,19 @@ class IssueEmail:
             name=name, unsubscribe_url=unsubscribe_url, preferences_url=preferences_url
         )
         if delivery_id is None:  # a test send
-            message_id = make_msgid(domain=self.domain)
+            mid = message_id(self.newsletter)
             envelope_from = bounce_address(self.newsletter)
         else:
             # Stable per delivery: a copy sent again after a crash carries the same Message-ID,
             # which many receiving systems use to drop duplicates.
-            message_id = f"<issue{self.issue.pk}.d{delivery_id}@{self.domain}>"
+            mid = f"<issue{self.issue.pk}.d{delivery_id}@{self.domain}>"
             envelope_from = verp_address(delivery_id, self.newsletter)
         to_header = formataddr((name, address), "utf-8")
         mailto = f"mailto:{self.unsubscribe_mailto}?subject=unsubscribe%20{unsub_token}"
         list_unsubscribe = f"<{unsubscribe_url}>,\r\n <{mailto}>"
+        date = date_header()
         personal = (
-            f"To: {to_header}\r\nDate: {formatdate(usegmt=True)}\r\nMessage-ID: {message_id}\r\n"
-            f"List-Unsubscribe: {list_unsubscribe}\r\n"
+            f"To: {to_header}\r\nDate: {date}\r\nMessage-ID: {mid}\r\nList-Unsubscribe: {list_unsubscribe}\r\n"
         ).encode()
         raw = b"".join(
             (
@@ -173,14 +173,15 @@ class IssueEmail:
         return OutgoingMessage(
             envelope_from=envelope_from,
             to_address=address,
-            message_id=message_id,
+            message_id=mid,
             raw=raw,
             subject=self.subject,
             from_header=self.from_header,
             to_header=to_header,
             headers={
                 **self.headers,
-                "Message-ID": message_id,
+                "Date": date,
+                "Message-ID": mid,
                 "List-Unsubscribe": list_unsubscribe.replace("\r\n", ""),
             },
             html_values=html_values,
@@ -188,25 +189,3 @@ class IssueEmail:
             html_template=self.html,
             text_template=self.text,
         )
-
-
-class DkimSigner:
-    """In-app DKIM (dkimpy), when DKIM_PRIVATE_KEY_FILE, DKIM_SELECTOR and DKIM_DOMAIN are set."""
-
-    HEADERS = [b"from", b"to", b"subject", b"date", b"message-id", b"list-id"]
-    HEADERS += [b"list-unsubscribe", b"list-unsubscribe-post", b"mime-version", b"content-type"]
-
-    def __init__(self, key, selector, domain):
-        self.key, self.selector, self.domain = key, selector.encode(), domain.encode()
-
-    @classmethod
-    def from_settings(cls):
-        if not (settings.DKIM_PRIVATE_KEY_FILE and settings.DKIM_SELECTOR and settings.DKIM_DOMAIN):
-            return None
-        with open(settings.DKIM_PRIVATE_KEY_FILE, "rb") as key_file:
-            return cls(key_file.read(), settings.DKIM_SELECTOR, settings.DKIM_DOMAIN)
-
-    def sign(self, raw):
-        import dkim
-
-        return dkim.sign(raw, self.selector, self.domain, self.key, include_headers=self.HEADERS)

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.mail.backends.base import BaseEmailBackend
-from django.core.mail.message import make_msgid
+
+from newsletter.mail import headers
 
 
 class OutboxBackend(BaseEmailBackend):
@@ -25,7 +26,7 @@ class OutboxBackend(BaseEmailBackend):
         sent = 0
         for message in email_messages:
             if "Message-ID" not in message.extra_headers:
-                message.extra_headers["Message-ID"] = make_msgid(domain="newsletter.local")
+                message.extra_headers["Message-ID"] = headers.message_id()  # mail from elsewhere (Django's own)
             message_id = message.extra_headers["Message-ID"]
             name = re.sub(r"[^A-Za-z0-9._@-]", "_", message_id.strip("<>"))
             path = self.outbox_dir / f"{name}.eml"

@@ -8,12 +8,13 @@ subscription: the confirmation request and the welcome.
 from email.utils import formataddr
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from newsletter import tokens
 from newsletter.addresses import display_address
+from newsletter.mail import headers as mail_headers
+from newsletter.mail.signing import SignedEmail
 from newsletter.markup import markdown_to_html
 from newsletter.models import Subscriber, Subscription
 
@@ -27,20 +28,25 @@ def render(kind, context):
 
 
 def sender(newsletter=None):
-    if newsletter is not None and newsletter.sender_email:
-        return formataddr((newsletter.sender_name or newsletter.name, newsletter.sender_email))
-    return settings.DEFAULT_FROM_EMAIL
+    """The From header: the newsletter's sender (name and address), or DEFAULT_FROM_EMAIL under the site's name."""
+    return formataddr(mail_headers.sender(newsletter))
 
 
 def _message(kind, context, to, newsletter=None, headers=None):
+    """One transactional message with the headers issue mail has too (Date, Message-ID), DKIM-signed when set up."""
     subject, text, html = render(kind, context)
-    message = EmailMultiAlternatives(
+    message = SignedEmail(
         subject=subject,
         body=text,
         from_email=sender(newsletter),
         to=[to],
         reply_to=[newsletter.reply_to] if newsletter is not None and newsletter.reply_to else None,
-        headers={"Auto-Submitted": "auto-generated", **(headers or {})},
+        headers={
+            "Date": mail_headers.date_header(),
+            "Message-ID": mail_headers.message_id(newsletter),
+            "Auto-Submitted": "auto-generated",
+            **(headers or {}),
+        },
     )
     message.attach_alternative(html, "text/html")
     return message

@@ -7,6 +7,7 @@ class NewsletterConfig(AppConfig):
     verbose_name = "Newsletters"
 
     def ready(self):
+        from newsletter.mail import checks  # noqa: F401  (registers the deploy check on mail senders)
         from newsletter.pagecache import connect_signals
         from newsletter.subscribers import bounces  # noqa: F401  (connects the providers' webhook receiver)
 

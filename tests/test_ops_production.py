@@ -30,6 +30,7 @@ def production_env(var_dir, **extra):
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "news.example.org,127.0.0.1",
         "SITE_URL": "https://news.example.org",
+        "DEFAULT_FROM_EMAIL": "news@news.example.org",  # check --deploy warns about newsletter@localhost
     }
     env.update(extra)
     return env

@@ -1,8 +1,11 @@
 """The pre-send check: what an editor should see before an issue goes out. It never blocks a send.
 
-Each finding names the section it is in. The check renders the email with the
-same code as the send (rendering.render_issue) and builds one real message
-(delivery.IssueEmail), so what it checks is what subscribers would get.
+Each finding names the section it is in. Most are warnings; an error (`level == "error"`) is
+something subscribers would certainly see go wrong: mail from a local address such as
+newsletter@localhost, or an empty section or group that would go out as a bare heading.
+
+The check renders the email with the same code as the send (rendering.render_issue) and builds
+one real message (mail.message.IssueEmail), so what it checks is what subscribers would get.
 """
 
 import re
@@ -10,9 +13,12 @@ from dataclasses import dataclass
 from email import message_from_bytes
 from html.parser import HTMLParser
 
+from django.urls import reverse
+
 from newsletter.editor import linkcheck
 from newsletter.markup import markdown_to_html
 from newsletter.rendering import HTML_SIZE_WARNING
+from newsletter.tokens import absolute
 
 # Link text that tells a reader nothing about where it goes.
 VAGUE_LINK_TEXT = {"click here", "here", "read more", "more", "link", "this link", "this", "click", "go"}
@@ -29,13 +35,18 @@ HREF = re.compile(r'href="([^"]+)"')
 
 @dataclass
 class Finding:
-    check: str  # links, link-text, images, headings, plain-text, size, headers
+    check: str  # links, link-text, images, headings, plain-text, size, headers, sender, empty
     message: str
     section: str | None = None  # the heading of the section it is in, when it is in one
+    level: str = "warning"  # or "error"
 
     @property
     def where(self):
         return self.section or "the whole issue"
+
+    @property
+    def is_error(self):
+        return self.level == "error"
 
 
 class _Scanner(HTMLParser):
@@ -133,8 +144,11 @@ def run(issue):
     findings += _section_findings(None, markdown_to_html(issue.intro) + markdown_to_html(issue.sign_off))
 
     rendered = render_issue(issue)
+    own_sections = absolute(issue.get_absolute_url()) + "#"  # "In this issue": the text part lists them
     for url in dict.fromkeys(HREF.findall(rendered.html)):
         url = url.replace("&amp;", "&")
+        if url.startswith(own_sections):
+            continue
         if url.startswith(("http", "mailto:")) and url.removeprefix("mailto:") not in rendered.text:
             findings.append(Finding("plain-text", f"The plain-text part lacks the link {url}."))
     if rendered.html_size > HTML_SIZE_WARNING:
@@ -150,4 +164,64 @@ def run(issue):
     for name in REQUIRED_HEADERS:
         if not headers.get(name):
             findings.append(Finding("headers", f"The {name} header is missing."))
+    findings += _sender_findings(issue.newsletter)
+    findings += _empty_section_findings(issue)
+    return findings
+
+
+def _sender_findings(newsletter):
+    """An error when the mail would come from a local address (no sender set, and DEFAULT_FROM_EMAIL is local)."""
+    from newsletter.mail.headers import domain_of, is_local_domain, sender
+
+    address = sender(newsletter)[1]
+    if not is_local_domain(domain_of(address)):
+        return []
+    where = reverse("admin:newsletter_newsletter_change", args=[newsletter.pk])
+    if newsletter.sender_email:
+        problem = f"The sender's address {address} is on a local domain"
+    else:
+        problem = f"{newsletter.name} has no sender address, so this issue would come from {address}"
+    return [
+        Finding(
+            "sender",
+            f"{problem}: mail servers refuse or bin mail from it. Set the sender's name and address "
+            f"on the newsletter's admin page ({where}).",
+            level="error",
+        )
+    ]
+
+
+def _has_content(section):
+    return bool(
+        section.body_html.strip()
+        or section.links.all()
+        or section.images.all()
+        or (section.is_event and (section.event_date or section.event_time or section.venue or section.booking))
+    )
+
+
+def _empty_section_findings(issue):
+    """An error for each section, digest group or digest item with nothing in it but its heading."""
+    findings = []
+    sections = issue.sections.prefetch_related("links", "images").order_by("position", "id")
+    items = {}
+    for section in sections:
+        if section.parent_id:
+            items.setdefault(section.parent_id, []).append(section)
+    for section in sections:
+        if section.parent_id:
+            continue
+        label = section.heading or section.get_kind_display()
+        full_items = [item for item in items.get(section.pk, []) if _has_content(item)]
+        if not _has_content(section) and not full_items:
+            what = "group" if section.kind == section.Kind.DIGEST else "section"
+            message = f"This {what} is empty: subscribers would get its heading and nothing under it. "
+            message += "Write it, or delete it before sending."
+            findings.append(Finding("empty", message, label, level="error"))
+            continue
+        for item in items.get(section.pk, []):
+            if not _has_content(item):
+                item_label = f"{label} › {item.heading or item.get_kind_display()}"
+                message = "This item is empty: it would go out as a bare heading. Write it, or delete it."
+                findings.append(Finding("empty", message, item_label, level="error"))
     return findings

@@ -67,7 +67,8 @@ def render_issue(issue) -> RenderedIssue:
         "sign_off_html": markdown_to_html(issue.sign_off),
         "intro_text": html_to_text(markdown_to_html(issue.intro)),
         "sign_off_text": html_to_text(markdown_to_html(issue.sign_off)),
-        "web_url": absolute(issue.get_absolute_url()),
+        "web_url": absolute(issue.get_absolute_url()),  # "In this issue" links to its sections there
+        "sent_by": _sent_by(newsletter),
         "subscribe_url": absolute(_subscribe_path()),
         "site_host": urlsplit(absolute("/")).netloc,
         "greeting_placeholder": GREETING,
@@ -83,6 +84,12 @@ def render_issue(issue) -> RenderedIssue:
     while "\n\n\n" in text:
         text = text.replace("\n\n\n", "\n\n")
     return RenderedIssue(subject=subject, preheader=issue.preheader, html=inlined, text=text)
+
+
+def _sent_by(newsletter):
+    """The sender's name for the footer, or "" when it is the newsletter's own (said once, not twice)."""
+    name = " ".join(newsletter.sender_name.split())
+    return "" if name.casefold() in ("", " ".join(newsletter.name.split()).casefold()) else name
 
 
 def substitutions(*, name: str, unsubscribe_url: str, preferences_url: str):

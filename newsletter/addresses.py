@@ -25,18 +25,23 @@ class InvalidInput(ValueError):
 # Addresses and text ---------------------------------------------------------------
 
 
+def _ascii_domain(domain):
+    """The domain in ASCII (IDNA: "Bücher.example" → "xn--bcher-kva.example"); UnicodeError when it is not one."""
+    return domain.encode("idna").decode("ascii")
+
+
 def canonical_address(raw):
     """The one rule: trimmed, the domain in ASCII (IDNA), all lower case. Never raises.
 
     Used as is where an address comes from a system (a bounce, a provider's webhook, a stored
-    row); `normalise_address` checks it too, for what people type.
+    row); `normalise_address` checks what people type, then applies this same rule.
     """
     value = (raw or "").strip()
     local, at, domain = value.rpartition("@")
     if at:
         # Not a valid domain: left as it is, lower-cased (it then matches nothing stored).
         with contextlib.suppress(UnicodeError):
-            domain = domain.encode("idna").decode("ascii")
+            domain = _ascii_domain(domain)
         value = f"{local}@{domain}"
     return value.lower()
 
@@ -61,10 +66,10 @@ def normalise_address(raw):
     if not local.isascii():
         raise InvalidInput("Addresses with accented or non-Latin letters before the @ are not supported.")
     try:
-        domain = domain.encode("idna").decode("ascii")
+        _ascii_domain(domain)
     except UnicodeError as exc:
         raise InvalidInput("The part after the @ is not a valid domain name.") from exc
-    address = f"{local}@{domain}".lower()
+    address = canonical_address(value)
     if len(address) > MAX_ADDRESS_LENGTH:
         raise InvalidInput(f"That address is too long: an email address has at most {MAX_ADDRESS_LENGTH} characters.")
     try:

@@ -13,6 +13,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from newsletter.addresses import canonical_address
 from newsletter.models import Newsletter, Subscriber, Subscription
 from newsletter.subscribers import csvio, lifecycle
 from newsletter.subscribers.forms import EditorAddSubscriberForm, ImportForm
@@ -129,6 +130,13 @@ class SubscriberAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("subscriptions__newsletter")
+
+    def get_search_results(self, request, queryset, search_term):
+        """An address typed with capitals or a Unicode domain finds the stored (normalised) one."""
+        found, duplicates = super().get_search_results(request, queryset, search_term)
+        if "@" in search_term:
+            found |= queryset.filter(email=canonical_address(search_term))
+        return found, duplicates
 
     @admin.display(description="Newsletters (status)")
     def newsletters(self, obj):

@@ -6,9 +6,12 @@ import re
 from django.conf import settings
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+from newsletter.addresses import canonical_address
+
 
 def _sender_domain(newsletter):
-    address = newsletter.sender_email or settings.DEFAULT_FROM_EMAIL
+    """The sender's domain in ASCII (IDNA, via the one normaliser): an envelope address must not need SMTPUTF8."""
+    address = canonical_address(newsletter.sender_email or settings.DEFAULT_FROM_EMAIL)
     return address.rpartition("@")[2] or "localhost"
 
 

@@ -206,12 +206,10 @@ class SubscriberAdmin(admin.ModelAdmin):
     @admin.action(description="Unsubscribe (from the filtered newsletter, or from all)", permissions=["change"])
     def unsubscribe(self, request, queryset):
         newsletter_id = request.GET.get(NewsletterFilter.parameter_name)
+        newsletters = [int(newsletter_id)] if newsletter_id and newsletter_id.isdigit() else None
         changed = 0
         for subscriber in queryset:
-            if newsletter_id:
-                changed += lifecycle.unsubscribe(subscriber.pk, int(newsletter_id))
-            else:
-                changed += bool(lifecycle.unsubscribe_all(subscriber))
+            changed += bool(lifecycle.end_subscriptions(subscriber, newsletters, lifecycle.Reason.EDITOR).count)
         self.message_user(request, f"Unsubscribed {changed} subscriber(s).", messages.SUCCESS)
 
     @admin.action(description="Resend confirmation email (pending subscriptions)", permissions=["change"])

@@ -78,13 +78,10 @@ class Subscription(models.Model):
         self.confirmed_at = timezone.now()
         self.unsubscribed_at = None
 
-    def unsubscribe(self):
-        self.status = self.Status.UNSUBSCRIBED
-        self.unsubscribed_at = timezone.now()
-
 
 class Suppression(models.Model):
-    """Addresses that left or were erased, kept only as a hash, so nobody re-adds them without their consent."""
+    """Addresses that left every newsletter, bounced, complained or were erased, kept only as a hash: the sending
+    worker skips them, and nobody re-adds them without their own confirmation."""
 
     class Reason(models.TextChoices):
         UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
@@ -100,8 +97,15 @@ class Suppression(models.Model):
         return f"{self.email_hash[:12]}… ({self.reason})"
 
     @classmethod
-    def add(cls, address, reason):
-        cls.objects.update_or_create(email_hash=email_hash(address), defaults={"reason": reason})
+    def add(cls, address, reason, replace=True):
+        """List the address (newsletter.subscribers.lifecycle.end_subscriptions decides when and why).
+
+        replace=False keeps the reason of an address already listed (a later unsubscribe does not
+        hide that it bounced or complained)."""
+        if replace:
+            cls.objects.update_or_create(email_hash=email_hash(address), defaults={"reason": reason})
+        else:
+            cls.objects.get_or_create(email_hash=email_hash(address), defaults={"reason": reason})
 
     @classmethod
     def is_suppressed(cls, address):

@@ -7,7 +7,9 @@
   a complaint (an ARF feedback report) unsubscribes. Each is recorded on the delivery.
 - Mail to the List-Unsubscribe mailto address unsubscribes its sender.
 - django-anymail's tracking webhooks (``anymail.signals.tracking``) go through the same rules.
-Ending subscriptions and suppressing the address is newsletter.subscribers.lifecycle's one rule.
+Ending subscriptions and suppressing the address is newsletter.subscribers.lifecycle's one rule
+(`end_subscriptions` with Reason.BOUNCE, COMPLAINT, MAILED or PROVIDER). Addresses from outside
+(a From header, a provider's recipient) are matched through newsletter.addresses.canonical_address.
 """
 
 import datetime
@@ -22,7 +24,8 @@ from django.utils import timezone
 
 from newsletter.addresses import canonical_address
 from newsletter.mail.inbound import classify_message, read_imap, read_maildir
-from newsletter.models import Delivery, Subscriber, Subscription, Suppression
+from newsletter.models import Delivery, Subscriber
+from newsletter.subscribers.lifecycle import Reason, end_subscriptions
 from newsletter.tokens import BadToken, read_unsubscribe_token
 
 logger = logging.getLogger("newsletter.bounces")
@@ -45,8 +48,7 @@ def record_bounce(delivery, kind, reason="", now=None):
         if subscriber is None:
             return ""
         if kind == Delivery.Bounce.COMPLAINT:
-            _unsubscribe_everywhere(subscriber, Subscription.Status.UNSUBSCRIBED)
-            Suppression.add(subscriber.email, Suppression.Reason.COMPLAINED)
+            end_subscriptions(subscriber, reason=Reason.COMPLAINT)
             return "unsubscribed"
         if kind == Delivery.Bounce.SOFT:
             recent = Delivery.objects.filter(
@@ -56,15 +58,8 @@ def record_bounce(delivery, kind, reason="", now=None):
             ).count()
             if recent < SOFT_BOUNCE_LIMIT:
                 return ""
-        _unsubscribe_everywhere(subscriber, Subscription.Status.BOUNCED)
-        Suppression.add(subscriber.email, Suppression.Reason.BOUNCED)
+        end_subscriptions(subscriber, reason=Reason.BOUNCE)
         return "bounced"
-
-
-def _unsubscribe_everywhere(subscriber, status):
-    Subscription.objects.filter(
-        subscriber=subscriber, status__in=[Subscription.Status.ACTIVE, Subscription.Status.PENDING]
-    ).update(status=status, unsubscribed_at=timezone.now(), updated_at=timezone.now())
 
 
 def unsubscribe_by_mail(sender_address, token=None):
@@ -82,17 +77,17 @@ def unsubscribe_by_mail(sender_address, token=None):
             subscriber = Subscriber.objects.filter(pk=subscriber_id).first() or subscriber
     if subscriber is None:
         return 0
-    subscriptions = Subscription.objects.filter(subscriber=subscriber, status=Subscription.Status.ACTIVE)
-    if newsletter_id:
-        subscriptions = subscriptions.filter(newsletter_id=newsletter_id)
-    ended = 0
-    for subscription in subscriptions:
-        subscription.unsubscribe()
-        subscription.save(update_fields=["status", "unsubscribed_at", "updated_at"])
-        ended += 1
-    if ended and not Subscription.objects.filter(subscriber=subscriber, status=Subscription.Status.ACTIVE).exists():
-        Suppression.add(subscriber.email, Suppression.Reason.UNSUBSCRIBED)
-    return ended
+    newsletters = [newsletter_id] if newsletter_id else None
+    return end_subscriptions(subscriber, newsletters, Reason.MAILED).count
+
+
+def unsubscribe_by_provider(recipient):
+    """The provider's webhook says the recipient unsubscribed (its own link or List-Unsubscribe handling): every
+    newsletter. Returns how many subscriptions ended."""
+    subscriber = Subscriber.objects.filter(email=canonical_address(recipient)).first()
+    if subscriber is None:
+        return 0
+    return end_subscriptions(subscriber, reason=Reason.PROVIDER).count
 
 
 @dataclass
@@ -183,7 +178,7 @@ def _delivery_for_event(event):
 def handle_tracking_event(event, esp_name=""):
     """One anymail tracking event: bounced → hard, deferred → soft, complained → complaint, unsubscribed."""
     if event.event_type == "unsubscribed" and event.recipient:
-        return unsubscribe_by_mail(event.recipient)
+        return unsubscribe_by_provider(event.recipient)
     kind = ANYMAIL_KINDS.get(event.event_type)
     if kind is None:
         return None

@@ -2,15 +2,18 @@
 
 Rules every function here keeps:
 
-- An address is stored normalised (`normalise_address`): trimmed, lower case, its domain in
-  ASCII (IDNA), so "Ann@Bücher.de" and "ann@xn--bcher-kva.de" are one subscriber.
+- An address is stored normalised (`newsletter.addresses.normalise_address`, the one normaliser):
+  trimmed, lower case, its domain in ASCII (IDNA), so "Ann@Bücher.de" and "ann@xn--bcher-kva.de"
+  are one subscriber.
 - A subscription becomes active only by the person's own confirmation, or by an editor who
-  records that consent was given. Unsubscribed and erased addresses go on the hashed
-  suppression list; an import or an editor never re-activates them: only the person's new
-  confirmation does (and it lifts the suppression).
+  records that consent was given. An import or an editor never re-activates a suppressed address
+  or a subscription the person left: only the person's new confirmation does (and it lifts the
+  suppression).
 - Nothing a stranger sends changes what is stored about an existing subscriber: a name sent for a
   known address travels only in the confirmation link, and confirm() applies it.
-- Unsubscribing is one compare-and-set UPDATE of the status, so it holds for every later send.
+- Subscriptions end in one place, `end_subscriptions`, whatever the door (reader, one-click,
+  mailed unsubscribe, provider, editor, bounce, complaint, erasure); `RULES` says what each reason
+  does. It is one compare-and-set UPDATE of the status, so it holds for every later send.
 - Confirmation mails go out from a Celery task after the transaction commits, at most one per
   address per CONFIRMATION_MIN_INTERVAL (claimed with a compare-and-set on
   Subscriber.last_confirmation_sent_at).
@@ -18,6 +21,7 @@ Rules every function here keeps:
 
 import dataclasses
 import datetime
+import enum
 
 from django.conf import settings
 from django.db import transaction
@@ -178,32 +182,84 @@ def confirm(subscriber_id, newsletter_ids, name=""):
     return ConfirmResult(subscriber, [s.newsletter for s in activated], [s.newsletter for s in already])
 
 
-def unsubscribe(subscriber_id, newsletter_id):
-    """Leave one newsletter, at once: one UPDATE, so a send that checks the status afterwards skips them.
+# Leaving: the one rule, whatever the door ----------------------------------------------------------
 
-    Idempotent; returns True when this call changed anything.
+
+class Reason(enum.StrEnum):
+    """Why subscriptions end. Every door names its reason; RULES says what each one does."""
+
+    READER = "reader"  # the preferences page: a newsletter unticked, or "Unsubscribe from all"
+    ONE_CLICK = "one_click"  # RFC 8058 POST to /unsubscribe/<token>/ (the page's button sends the same)
+    MAILED = "mailed"  # a message to the List-Unsubscribe mailto address
+    PROVIDER = "provider"  # the sending provider's webhook: the recipient unsubscribed there
+    EDITOR = "editor"  # an editor's Unsubscribe action in the admin
+    BOUNCE = "bounce"  # one hard bounce, or SOFT_BOUNCE_LIMIT soft ones within SOFT_BOUNCE_DAYS
+    COMPLAINT = "complaint"  # a spam complaint: an ARF report, or the provider's webhook
+    ERASURE = "erasure"  # the person's data is deleted (preferences page or admin)
+
+
+@dataclasses.dataclass(frozen=True)
+class EndingRule:
+    status: str  # what the active and pending subscriptions become
+    suppression: str  # the Suppression.Reason the address is listed with
+    whole_address: bool  # about the address itself: every newsletter, always suppressed, reason replaced
+
+
+_LEAVE = EndingRule(Subscription.Status.UNSUBSCRIBED, Suppression.Reason.UNSUBSCRIBED, whole_address=False)
+RULES = {
+    Reason.READER: _LEAVE,
+    Reason.ONE_CLICK: _LEAVE,
+    Reason.MAILED: _LEAVE,
+    Reason.PROVIDER: _LEAVE,
+    Reason.EDITOR: _LEAVE,
+    Reason.BOUNCE: EndingRule(Subscription.Status.BOUNCED, Suppression.Reason.BOUNCED, whole_address=True),
+    Reason.COMPLAINT: EndingRule(Subscription.Status.UNSUBSCRIBED, Suppression.Reason.COMPLAINED, whole_address=True),
+    Reason.ERASURE: EndingRule(Subscription.Status.UNSUBSCRIBED, Suppression.Reason.ERASED, whole_address=True),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Ended:
+    count: int  # subscriptions this call ended
+    status: str  # what they became
+    suppressed: bool  # the address is on the suppression list after this call
+
+
+def end_subscriptions(subscriber, newsletters=None, reason=Reason.READER):
+    """End subscriptions for a reason: the one rule every way of leaving goes through.
+
+    - Which end: the active and pending ones, of `newsletters` (objects or ids) or of every newsletter
+      when None. Bounce, complaint and erasure are about the address, so they always act on every one.
+    - What they become: bounced for a bounce, unsubscribed for everything else; unsubscribed_at and
+      updated_at are now. One UPDATE, so a send that checks the status afterwards skips them; a second
+      call changes nothing (idempotent).
+    - Suppression (per address, and the sending worker skips a suppressed address for every
+      newsletter): bounce, complaint and erasure always list the address, with their own reason.
+      Leaving (reader, one-click, mailed, provider, editor) lists it as unsubscribed once no active
+      subscription remains, so leaving one newsletter never stops another; a reason already on the
+      list (bounced, complained, erased) is kept. Leaving one newsletter while staying on another is
+      still final for that one: an import or an editor cannot re-activate a subscription that left.
     """
+    reason = Reason(reason)
+    rule = RULES[reason]
+    if newsletters is not None and rule.whole_address:
+        raise ValueError(f"{reason} ends every subscription of the address; do not name newsletters")
     now = timezone.now()
     with transaction.atomic():
-        changed = Subscription.objects.filter(
-            subscriber_id=subscriber_id, newsletter_id=newsletter_id, status__in=RECEIVING
-        ).update(status=Subscription.Status.UNSUBSCRIBED, unsubscribed_at=now, updated_at=now)
-        if changed:
-            email = Subscriber.objects.filter(pk=subscriber_id).values_list("email", flat=True).first()
-            Suppression.add(email, Suppression.Reason.UNSUBSCRIBED)
-    return bool(changed)
+        ending = Subscription.objects.filter(subscriber=subscriber, status__in=RECEIVING)
+        if newsletters is not None:
+            ending = ending.filter(newsletter__in=list(newsletters))
+        count = ending.update(status=rule.status, unsubscribed_at=now, updated_at=now)
+        # Then the person's row, as subscribe() does (subscriptions first): two leavings at once decide
+        # "no active subscription remains" one after the other, the second seeing the first's commit.
+        list(Subscriber.objects.select_for_update().filter(pk=subscriber.pk).values_list("pk", flat=True))
+        suppress = rule.whole_address or not subscriber.subscriptions.filter(status=Subscription.Status.ACTIVE).exists()
+        if suppress:
+            Suppression.add(subscriber.email, rule.suppression, replace=rule.whole_address)
+    return Ended(count, rule.status, suppress)
 
 
-def unsubscribe_all(subscriber):
-    """Leave every newsletter at once; returns how many subscriptions changed."""
-    now = timezone.now()
-    with transaction.atomic():
-        changed = subscriber.subscriptions.filter(status__in=RECEIVING).update(
-            status=Subscription.Status.UNSUBSCRIBED, unsubscribed_at=now, updated_at=now
-        )
-        if changed:
-            Suppression.add(subscriber.email, Suppression.Reason.UNSUBSCRIBED)
-    return changed
+# Preferences ----------------------------------------------------------------------------------
 
 
 @dataclasses.dataclass
@@ -217,7 +273,7 @@ class PreferencesResult:
 def update_preferences(subscriber, name, newsletters):
     """Set the name and the wanted newsletters.
 
-    Newsletters no longer wanted are left at once. Newly wanted ones become pending
+    Newsletters no longer wanted are left at once (Reason.READER). Newly wanted ones become pending
     and need a confirmation from the mailbox (the page may be a forwarded copy).
     """
     subscriber.name = clean_line(name)
@@ -225,11 +281,10 @@ def update_preferences(subscriber, name, newsletters):
     wanted = {n.pk: n for n in newsletters}
     now = timezone.now()
     current = {s.newsletter_id: s for s in subscriber.subscriptions.select_related("newsletter")}
-    left, pending = [], []
-    for newsletter_id, subscription in current.items():
-        if newsletter_id not in wanted and subscription.status in RECEIVING:
-            unsubscribe(subscriber.pk, newsletter_id)
-            left.append(subscription.newsletter)
+    unwanted = [s for pk, s in current.items() if pk not in wanted and s.status in RECEIVING]
+    if unwanted:
+        end_subscriptions(subscriber, [s.newsletter_id for s in unwanted], Reason.READER)
+    pending = []
     for newsletter_id, newsletter in wanted.items():
         subscription = current.get(newsletter_id)
         if subscription and subscription.status in RECEIVING:
@@ -240,13 +295,13 @@ def update_preferences(subscriber, name, newsletters):
         subscription.save()
         pending.append(newsletter)
     queued = request_confirmation(subscriber) if pending else False
-    return PreferencesResult(left, pending, queued)
+    return PreferencesResult([s.newsletter for s in unwanted], pending, queued)
 
 
 def erase(subscriber):
     """Delete everything held about a person; their deliveries stay, anonymous, for the issue's figures."""
     with transaction.atomic():
-        Suppression.add(subscriber.email, Suppression.Reason.ERASED)
+        end_subscriptions(subscriber, reason=Reason.ERASURE)
         subscriber.delete()
 
 

@@ -7,6 +7,7 @@
 - confirm and unsubscribe act only on POST: mail scanners follow GET links.
 - unsubscribe accepts RFC 8058's `List-Unsubscribe=One-Click` POST without CSRF token and
   answers 200, never a redirect.
+- every way of leaving calls lifecycle.end_subscriptions with its reason (the one rule).
 """
 
 import json
@@ -206,7 +207,7 @@ def preferences(request, token):
         context["erase_error"] = "Tick the box to confirm that everything about you should be deleted."
         form = None
     elif request.method == "POST" and action == "unsubscribe_all":
-        lifecycle.unsubscribe_all(subscriber)
+        lifecycle.end_subscriptions(subscriber, reason=lifecycle.Reason.READER)
         context["notice"] = "You have left every newsletter. Nothing more will be sent to you."
         form = None
     elif request.method == "POST":
@@ -258,7 +259,7 @@ def unsubscribe(request, token):
         if request.POST.get("List-Unsubscribe") != "One-Click":
             return _bad_link(request, "This form was not sent as expected. Please use the Unsubscribe button.")
         if subscriber is not None:
-            lifecycle.unsubscribe(subscriber_id, newsletter_id)
+            lifecycle.end_subscriptions(subscriber, [newsletter_id], lifecycle.Reason.ONE_CLICK)
         context["done"] = True
         return render(request, "subscriptions/unsubscribe.html", context)
     context["receiving"] = bool(

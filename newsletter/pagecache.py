@@ -9,7 +9,8 @@ newsletter's list, tag pages and search results alike.
 
 What replaces the token:
 - save() and delete() of newsletters, issues, sections, links, comments and tags,
-  and changes to an issue's tags (signals, connected in apps.py via `connect_signals`);
+  changes to an issue's tags, and every status move (`Issue.objects.move` sends `status_moved`:
+  an issue is on the web from the moment it sends) (signals, connected in apps.py via `connect_signals`);
 - any successful POST in the admin by staff (AdminEditsRefreshArchive), because
   some admin actions update rows in bulk (hiding comments), which sends no signals;
 - `archive_changed()`, which code that writes with QuerySet.update() or
@@ -156,9 +157,10 @@ def _changed(sender, **kwargs):
 
 def connect_signals():
     """Called once from NewsletterConfig.ready()."""
-    from newsletter.models import Comment, Issue, Link, Newsletter, Section, Tag
+    from newsletter.models import Comment, Issue, Link, Newsletter, Section, Tag, status_moved
 
     for model in (Newsletter, Issue, Section, Link, Comment, Tag):
         post_save.connect(_changed, sender=model, dispatch_uid=f"archive-cache-save-{model.__name__}")
         post_delete.connect(_changed, sender=model, dispatch_uid=f"archive-cache-delete-{model.__name__}")
     m2m_changed.connect(_changed, sender=Issue.tags.through, dispatch_uid="archive-cache-issue-tags")
+    status_moved.connect(_changed, sender=Issue, dispatch_uid="archive-cache-issue-moved")  # e.g. sending starts

@@ -116,8 +116,7 @@ def test_a_newly_published_issue_appears_on_the_home_page_and_its_newsletter(
     assert "Next week&#x27;s news" not in client_text(client, "/")
     assert "Next week&#x27;s news" not in client_text(client, newsletter.get_absolute_url())
 
-    draft.status = Issue.Status.SENT
-    draft.save()
+    assert Issue.objects.move(draft.pk, Issue.Status.DRAFT, Issue.Status.SENDING)  # on the web from now on
 
     assert "Next week&#x27;s news" in client_text(client, "/")
     assert "Next week&#x27;s news" in client_text(client, newsletter.get_absolute_url())
@@ -188,7 +187,7 @@ def test_an_issue_appears_in_the_cached_archive_as_soon_as_its_sending_starts(
     app = fresh_celery_pools
     app.conf.task_always_eager = False  # the send is queued, not run: the issue stays "sending"
     try:
-        workflow.start_send(draft)  # a status update(): no model signal, so delivery refreshes the cache itself
+        workflow.start_send(draft)  # an UPDATE, not a save(): Issue.objects.move tells the cache itself
     finally:
         app.conf.task_always_eager = True
 

@@ -205,6 +205,7 @@ class IssueAdmin(IssueSendingMixin, SortableAdminBase, admin.ModelAdmin):
         return format_html('<a href="{}">{}</a>{}', review, label, web)
 
     def save_model(self, request, obj, form, change):
+        form.was_approved = change and obj.approved_at is not None  # as this editor loaded it
         if change and obj.source_file:
             obj.edited_in_admin = True
         super().save_model(request, obj, form, change)
@@ -213,10 +214,8 @@ class IssueAdmin(IssueSendingMixin, SortableAdminBase, admin.ModelAdmin):
         super().save_related(request, form, formsets, change)
         issue = form.instance
         issue.rebuild_search_text()
-        # An approval is for the content that was approved: an edit asks for a new one.
-        edited = form.has_changed() or any(formset.has_changed() for formset in formsets)
-        if change and edited and issue.approved_at:
-            Issue.objects.filter(pk=issue.pk).update(approved_by=None, approved_at=None)
+        # The model withdrew the approval if the content changed (models/rules.py: content_changed); say so.
+        if getattr(form, "was_approved", False) and not Issue.objects.filter(pk=issue.pk, approved_at__isnull=False):
             self.message_user(request, "The issue changed since it was approved; it needs approving again.")
 
     @admin.action(description="Start next week's issue from this one")

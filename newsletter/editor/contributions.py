@@ -21,7 +21,11 @@ def current_draft(newsletter):
 
 @transaction.atomic
 def accept(contribution, issue=None):
-    """Add the item as an article before the closing section of the current draft; return the section."""
+    """Add the item as an article before the closing section of the current draft; return the section.
+
+    New content: an approved draft needs approving again (the new section's save withdraws the
+    approval, models/rules.py: content_changed).
+    """
     issue = issue or current_draft(contribution.newsletter)
     if issue is None:
         raise NoDraft(f"{contribution.newsletter} has no draft. Start next week's issue first.")

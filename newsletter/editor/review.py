@@ -110,7 +110,11 @@ def review(request, pk):
             initial={"when": issue.scheduled_for or timezone.localtime() + datetime.timedelta(days=1)}
         ),
         "progress": workflow.progress(issue) if issue.send_started_at else None,
-        "needs_approval": issue.newsletter.requires_approval and not issue.approved_at,
+        "needs_approval": (
+            issue.newsletter.requires_approval and not issue.approved_at and issue.status in Issue.APPROVABLE_STATUSES
+        ),
+        # An edit withdrew the approval (models/rules.py: content_changed); it needs approving again.
+        "changed_since_approved": issue.approval_withdrawn_at is not None and not issue.approved_at,
     }
     return render(request, "admin/newsletter/issue/review.html", context)
 
@@ -167,7 +171,9 @@ def approve(request, pk):
     if not issue.newsletter.requires_approval:
         messages.info(request, "This newsletter does not ask for approval.")
         return _back(issue)
-    Issue.objects.filter(pk=issue.pk).update(approved_by=request.user, approved_at=timezone.now())
+    if not Issue.objects.approve(issue.pk, by=request.user):
+        messages.error(request, "Only a draft or a scheduled issue can be approved.")
+        return _back(issue)
     messages.success(request, "Approved. Another editor can now send it.")
     return _back(issue)
 

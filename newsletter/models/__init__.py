@@ -1,6 +1,8 @@
 """The domain, one module per area; every model is importable from `newsletter.models`.
 
-content     newsletters, issues (status transitions, approval), tags
+content     newsletters, issues, tags
+rules       what changes an issue's row: Issue.objects.move() (the only status change), approve(),
+            content_changed() (an edit withdraws the approval; signals in sections and content call it)
 sections    sections, links, images, comments
 editorial   contributions (the editors' inbox)
 audience    subscribers, subscriptions with consent, suppression
@@ -15,13 +17,13 @@ from newsletter.models.content import (
     RESERVED_ISSUE_SLUGS,
     RESERVED_NEWSLETTER_SLUGS,
     Issue,
-    IssueQuerySet,
     Newsletter,
     Tag,
     validate_issue_slug,
     validate_newsletter_slug,
 )
 from newsletter.models.editorial import Contribution, ContributionQuerySet
+from newsletter.models.rules import IssueQuerySet, status_moved
 from newsletter.models.sections import Comment, CommentQuerySet, Link, Section, SectionImage
 from newsletter.models.sending import Delivery, DeliveryQuerySet, IssueDeliveryStats
 
@@ -48,6 +50,7 @@ __all__ = [
     "Tag",
     "canonical_address",
     "email_hash",
+    "status_moved",
     "validate_issue_slug",
     "validate_newsletter_slug",
 ]

@@ -1,4 +1,8 @@
-"""Newsletters, their issues (with the status rules) and tags."""
+"""Newsletters, their issues and tags.
+
+The issue's rules that change its row (status moves, approval) are in models/rules.py;
+`Issue.save()` never writes the fields those own, and withdraws an approval when content changed.
+"""
 
 import datetime
 
@@ -6,10 +10,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.signals import m2m_changed
 from django.urls import reverse
 from django.utils.text import slugify
 
 from newsletter.markup import markdown_to_html
+from newsletter.models.rules import IssueQuerySet
 
 # URL paths the site uses beside /<newsletter>/ and /<newsletter>/<issue>/.
 RESERVED_NEWSLETTER_SLUGS = frozenset(
@@ -104,15 +110,6 @@ class Tag(models.Model):
         return tags
 
 
-class IssueQuerySet(models.QuerySet):
-    def published(self):
-        """Issues readers can see in the archive: sent or imported."""
-        return self.filter(status__in=Issue.PUBLISHED_STATUSES)
-
-    def newest_first(self):
-        return self.order_by(models.F("issue_date").desc(nulls_last=True), "-created_at", "-id")
-
-
 class Issue(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -128,15 +125,45 @@ class Issue(models.Model):
 
     # Readers see an issue on the web from the moment its sending starts ("view in browser").
     PUBLISHED_STATUSES = (Status.SENDING, Status.PAUSED, Status.SENT, Status.IMPORTED)
-    # Allowed status changes; anything else is refused by transition_to().
+    # Allowed status changes; Issue.objects.move() refuses anything else. SCHEDULED → SCHEDULED is a new time.
     TRANSITIONS = {
         Status.DRAFT: {Status.SCHEDULED, Status.SENDING},
-        Status.SCHEDULED: {Status.DRAFT, Status.SENDING},
+        Status.SCHEDULED: {Status.DRAFT, Status.SCHEDULED, Status.SENDING},
         Status.SENDING: {Status.PAUSED, Status.SENT},
         Status.PAUSED: {Status.SENDING},
         Status.SENT: set(),
         Status.IMPORTED: set(),
     }
+    # Issues that can still be sent: only they are approved, and an edit withdraws the approval.
+    APPROVABLE_STATUSES = (Status.DRAFT, Status.SCHEDULED)
+    # What an editor writes on the issue itself (sections, links, images and tags are content too).
+    CONTENT_FIELDS = (
+        "newsletter",
+        "title",
+        "slug",
+        "subject",
+        "preheader",
+        "issue_date",
+        "date_precision",
+        "intro",
+        "sign_off",
+        "category",
+    )
+    # Written only by Issue.objects.move(), approve() and content_changed(); save() leaves them alone.
+    WORKFLOW_FIELDS = (
+        "status",
+        "scheduled_for",
+        "send_started_at",
+        "send_started_by",
+        "sent_at",
+        "sent_subject",
+        "sent_html",
+        "sent_text",
+        "approved_by",
+        "approved_at",
+        "approval_withdrawn_at",
+    )
+    SEND_PERMISSION = "newsletter.send_issue"  # “Can send and schedule issues”: send, schedule, pause, approve
 
     newsletter = models.ForeignKey(Newsletter, on_delete=models.PROTECT, related_name="issues")
     title = models.CharField(max_length=300)
@@ -171,6 +198,9 @@ class Issue(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     approved_at = models.DateTimeField(null=True, blank=True)
+    approval_withdrawn_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When an edit withdrew the last approval."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -199,6 +229,30 @@ class Issue(models.Model):
 
     def __str__(self):
         return self.title
+
+    # Saving: a change to the content withdraws an approval; the workflow's fields are never written here.
+    def save(self, *args, **kwargs):
+        if self._state.adding:
+            super().save(*args, **kwargs)
+            self._remember_saved()
+            return
+        if moved := self._edited(self.WORKFLOW_FIELDS):
+            raise ValidationError(
+                f"{', '.join(moved)} change only through Issue.objects.move() and approve(), never by save().",
+                code="workflow_field",
+            )
+        asked = kwargs.get("update_fields")
+        names = asked
+        if names is None:
+            deferred = self.get_deferred_fields()
+            names = [f.name for f in self._meta.concrete_fields if not f.primary_key and f.attname not in deferred]
+        names = [self._meta.get_field(name).name for name in names]
+        names = kwargs["update_fields"] = [name for name in names if name not in self.WORKFLOW_FIELDS]
+        edited = self._edited([name for name in self.CONTENT_FIELDS if name in names])
+        super().save(*args, **kwargs)
+        self._remember_saved(None if asked is None else names)
+        if edited and self.status in self.APPROVABLE_STATUSES and Issue.objects.filter(pk=self.pk).content_changed():
+            self.refresh_from_db(fields=["approved_by", "approved_at", "approval_withdrawn_at"])
 
     def get_absolute_url(self):
         return reverse("archive:issue", args=[self.newsletter.slug, self.slug])
@@ -243,10 +297,29 @@ class Issue(models.Model):
     def can_transition_to(self, status):
         return status in self.TRANSITIONS[self.status]
 
-    def transition_to(self, status):
-        if not self.can_transition_to(status):
-            raise ValidationError(f"An issue cannot go from {self.get_status_display()} to {status}.")
-        self.status = status
+    # What save() compares with.
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        issue = super().from_db(db, field_names, values)
+        issue._remember_saved()
+        return issue
+
+    def refresh_from_db(self, using=None, fields=None, from_queryset=None):
+        super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
+        self._remember_saved(fields)
+
+    def _remember_saved(self, fields=None):
+        """What the row held when this instance last read or wrote it."""
+        saved = self.__dict__.setdefault("_saved", {})
+        for field in self._meta.concrete_fields:
+            if field.attname in self.__dict__ and (fields is None or {field.name, field.attname} & set(fields)):
+                saved[field.attname] = self.__dict__[field.attname]
+
+    def _edited(self, names):
+        saved = self.__dict__.get("_saved", {})
+        attnames = (self._meta.get_field(name).attname for name in names)
+        return [a for a in attnames if a in saved and getattr(self, a) != saved[a]]
 
     def unique_slug(self, base):
         base = (slugify(base) or "issue")[:100]
@@ -295,3 +368,14 @@ class Issue(models.Model):
             parts += [section.heading, section.body_markdown]
         self.search_text = "\n".join(p for p in parts if p)
         Issue.objects.filter(pk=self.pk).update(search_text=self.search_text)
+
+
+def _tags_changed(sender, instance, action, reverse, pk_set, **kwargs):
+    """An issue's tags are content too (its web page lists them)."""
+    if action in ("post_add", "post_remove") and pk_set:
+        Issue.objects.filter(pk__in=pk_set if reverse else [instance.pk]).content_changed()
+    elif action == "post_clear" and not reverse:
+        Issue.objects.filter(pk=instance.pk).content_changed()
+
+
+m2m_changed.connect(_tags_changed, sender=Issue.tags.through, dispatch_uid="issue-approval-tags")

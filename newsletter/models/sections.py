@@ -3,6 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.signals import post_delete, post_save
 from django.utils.text import slugify
 
 from newsletter.markup import markdown_to_html
@@ -136,3 +137,28 @@ class Comment(models.Model):
     @property
     def body_html(self):
         return markdown_to_html(self.body_markdown)
+
+
+# An approval is for the content approved: adding, changing or removing a section, a link or an
+# image withdraws it (Issue.objects.content_changed(), models/rules.py), whichever door did it.
+
+
+def _section_changed(sender, instance, **kwargs):
+    issue = Section.issue.field.get_cached_value(instance, default=None)
+    if issue is not None and issue.status not in Issue.APPROVABLE_STATUSES:
+        return  # sending, sent or imported for good (the importer writes its sections this way): nothing to withdraw
+    Issue.objects.filter(pk=instance.issue_id).content_changed()
+
+
+def _part_changed(sender, instance, update_fields=None, **kwargs):
+    if update_fields is not None and set(update_fields) <= LINK_CHECK_FIELDS:
+        return  # the link check's findings are not content
+    Issue.objects.filter(sections=instance.section_id).content_changed()
+
+
+LINK_CHECK_FIELDS = {"check_status", "check_error", "checked_at"}
+post_save.connect(_section_changed, sender=Section, dispatch_uid="issue-approval-section-save")
+post_delete.connect(_section_changed, sender=Section, dispatch_uid="issue-approval-section-delete")
+for _model in (Link, SectionImage):
+    post_save.connect(_part_changed, sender=_model, dispatch_uid=f"issue-approval-{_model.__name__}-save")
+    post_delete.connect(_part_changed, sender=_model, dispatch_uid=f"issue-approval-{_model.__name__}-delete")

@@ -28,7 +28,6 @@ from newsletter.models import (
     Suppression,
     email_hash,
 )
-from newsletter.pagecache import archive_changed
 from newsletter.ratelimit import RateLimiter
 from newsletter.sending.lease import (
     RECORD_SENT_SQL,
@@ -224,7 +223,7 @@ def _asynchronous_commit():
 def _next_step(issue_id, had_work):
     """After a batch: pause on too many failures, queue the next batch, wait for retries/leases, or finish."""
     if had_work and _too_many_failures(issue_id):
-        if Issue.objects.filter(pk=issue_id, status=Issue.Status.SENDING).update(status=Issue.Status.PAUSED):
+        if Issue.objects.move(issue_id, Issue.Status.SENDING, Issue.Status.PAUSED):
             logger.warning(json.dumps({"event": "paused", "issue": issue_id, "reason": "failure share"}))
         return
     now = timezone.now()
@@ -244,10 +243,8 @@ def _next_step(issue_id, had_work):
 
 
 def finish(issue_id):
-    if Issue.objects.filter(pk=issue_id, status=Issue.Status.SENDING).update(
-        status=Issue.Status.SENT, sent_at=timezone.now()
-    ):
-        archive_changed()
+    """SENDING → SENT once no delivery is open (the move tells the page cache)."""
+    if Issue.objects.move(issue_id, Issue.Status.SENDING, Issue.Status.SENT, sent_at=timezone.now()):
         logger.info(json.dumps({"event": "send_finished", "issue": issue_id}))
 
 

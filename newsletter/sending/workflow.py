@@ -29,13 +29,13 @@ from newsletter.models import (
     Subscriber,
     Subscription,
 )
-from newsletter.pagecache import archive_changed
 from newsletter.rendering import render_issue
 from newsletter.sending.queue import queue_batches, queue_send_issue
 from newsletter.sending.worker import OPEN, set_pause_mark
 
 logger = logging.getLogger("newsletter.delivery")
 RATE_WINDOW_SECONDS = 10
+UNSENT = (Issue.Status.DRAFT, Issue.Status.SCHEDULED)  # what can be sent or scheduled
 
 
 class SendError(ValidationError):
@@ -50,7 +50,7 @@ def can_send(issue, user=None):
     if issue.status == Issue.Status.IMPORTED:
         return ["Imported issues are part of the archive and are never sent."]
     problems = []
-    if issue.status not in (Issue.Status.DRAFT, Issue.Status.SCHEDULED):
+    if issue.status not in UNSENT:
         problems.append(f"It is {issue.get_status_display().lower()}; only a draft or scheduled issue can be sent.")
     if issue.newsletter.requires_approval and not issue.approved_at:
         problems.append("This newsletter needs a second editor to approve each issue before it is sent.")
@@ -67,7 +67,8 @@ def start_send(issue, user=None):
     """Start sending: freeze what is mailed onto the issue, mark it SENDING, queue send_issue after commit.
 
     Safe against double clicks and concurrent beats: only one caller moves the issue out of
-    DRAFT/SCHEDULED (a compare-and-set update); the others get SendError.
+    DRAFT/SCHEDULED (Issue.objects.move, a compare-and-set); the others get SendError. The move
+    also tells the archive's page cache: the issue is on the web from now on.
     """
     problems = can_send(issue, user)
     if problems:
@@ -75,7 +76,6 @@ def start_send(issue, user=None):
     rendered = render_issue(issue)
     now = timezone.now()
     changes = {
-        "status": Issue.Status.SENDING,
         "send_started_at": now,
         "sent_subject": rendered.subject[:200],
         "sent_html": rendered.html,
@@ -84,13 +84,9 @@ def start_send(issue, user=None):
     if user is not None:
         changes["send_started_by"] = user
     with transaction.atomic():
-        claimed = Issue.objects.filter(pk=issue.pk, status__in=[Issue.Status.DRAFT, Issue.Status.SCHEDULED]).update(
-            **changes
-        )
-        if not claimed:
+        if not Issue.objects.move(issue.pk, UNSENT, Issue.Status.SENDING, **changes):
             raise SendError("This issue is already being sent.")
         queue_send_issue(issue.pk)
-        archive_changed()  # the issue is on the web from now on
     issue.refresh_from_db()
     logger.info(json.dumps({"event": "send_started", "issue": issue.pk, "html_bytes": rendered.html_size}))
     return issue
@@ -103,10 +99,10 @@ def schedule(issue, when, user=None):
         raise SendError(" ".join(problems))
     if when <= timezone.now():
         raise SendError("Choose a time in the future, or send it now.")
-    changes = {"status": Issue.Status.SCHEDULED, "scheduled_for": when}
+    changes = {"scheduled_for": when}
     if user is not None:
         changes["send_started_by"] = user
-    if not Issue.objects.filter(pk=issue.pk, status__in=[Issue.Status.DRAFT, Issue.Status.SCHEDULED]).update(**changes):
+    if not Issue.objects.move(issue.pk, UNSENT, Issue.Status.SCHEDULED, **changes):
         raise SendError("This issue is already being sent.")
     issue.refresh_from_db()
     return issue
@@ -114,16 +110,14 @@ def schedule(issue, when, user=None):
 
 def cancel_schedule(issue):
     """Back to draft; False when sending had already started."""
-    cancelled = Issue.objects.filter(pk=issue.pk, status=Issue.Status.SCHEDULED).update(
-        status=Issue.Status.DRAFT, scheduled_for=None
-    )
+    cancelled = Issue.objects.move(issue.pk, Issue.Status.SCHEDULED, Issue.Status.DRAFT, scheduled_for=None)
     issue.refresh_from_db()
     return bool(cancelled)
 
 
 def pause(issue):
     """Stop claiming new batches (batches in flight finish). False when it was not sending."""
-    paused = Issue.objects.filter(pk=issue.pk, status=Issue.Status.SENDING).update(status=Issue.Status.PAUSED)
+    paused = Issue.objects.move(issue.pk, Issue.Status.SENDING, Issue.Status.PAUSED)
     issue.refresh_from_db()
     return bool(paused)
 
@@ -131,7 +125,7 @@ def pause(issue):
 def resume(issue):
     """Carry on after a pause; the failure share is judged afresh from here."""
     with transaction.atomic():
-        resumed = Issue.objects.filter(pk=issue.pk, status=Issue.Status.PAUSED).update(status=Issue.Status.SENDING)
+        resumed = Issue.objects.move(issue.pk, Issue.Status.PAUSED, Issue.Status.SENDING)
         if resumed:
             set_pause_mark(issue.pk)
             queue_send_issue(issue.pk)  # freezes the audience if a pause came first, then queues the batches

@@ -1,4 +1,5 @@
-"""Sending from the admin: a confirmation that states the audience, live progress, pause/resume/retry."""
+"""Sending from the admin: "Send now…" opens the one confirmation screen (editor:send_now), which states the
+audience; live progress, pause/resume/retry."""
 
 import pytest
 from django.contrib.auth.models import Permission, User
@@ -27,17 +28,25 @@ def action(client, name, issues, **extra):
     return client.post(reverse(CHANGELIST), data)
 
 
+def send_now(client, issue):
+    """The admin action, then "Yes, send" on the confirmation screen it opens."""
+    screen = action(client, "send_now", [issue])
+    assert screen.url == reverse("editor:send_now", args=[issue.pk])
+    return client.post(screen.url)
+
+
 def test_send_now_asks_first_and_says_how_many_will_receive_it(admin_client, draft, readers, parse_html):
-    response = action(admin_client, "send_now", [draft])
+    response = admin_client.get(action(admin_client, "send_now", [draft]).url)
 
     assert response.status_code == 200
     assert parse_html(response).find("strong", class_="recipient-count").text == "3 subscribers"
+    assert parse_html(response).find("input", type="submit")  # "Yes, send", which an imported issue does not get
     assert not Delivery.objects.exists() and not mail.outbox
 
 
 def test_confirming_sends_one_copy_to_each(admin_client, draft, readers, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        response = action(admin_client, "send_now", [draft], confirm="yes")
+        response = send_now(admin_client, draft)
 
     assert response.status_code == 302
     draft.refresh_from_db()
@@ -46,7 +55,7 @@ def test_confirming_sends_one_copy_to_each(admin_client, draft, readers, django_
 
 
 def test_imported_issues_cannot_be_sent_from_the_admin(admin_client, rich_issue, readers, parse_html):
-    response = action(admin_client, "send_now", [rich_issue])
+    response = admin_client.get(action(admin_client, "send_now", [rich_issue]).url)
     assert "Imported issues are part of the archive" in parse_html(response).text
     assert not parse_html(response).find("input", type="submit")
 
@@ -67,7 +76,7 @@ def test_progress_is_shown_on_the_issue_and_served_as_json(
     admin_client, draft, readers, django_capture_on_commit_callbacks, parse_html
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        action(admin_client, "send_now", [draft], confirm="yes")
+        send_now(admin_client, draft)
 
     page = parse_html(admin_client.get(reverse("admin:newsletter_issue_change", args=[draft.pk])))
     shown = page.find("span", class_="delivery-progress")

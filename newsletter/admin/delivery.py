@@ -6,13 +6,11 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
-from django.shortcuts import get_object_or_404
-from django.template.response import TemplateResponse
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 
 from newsletter.models import Delivery, Issue
-from newsletter.rendering import HTML_SIZE_WARNING, render_issue
 from newsletter.sending import workflow
 
 
@@ -40,7 +38,7 @@ class DeliveryAdmin(admin.ModelAdmin):
 
 
 class IssueSendingMixin:
-    """Send now (with a confirmation page), pause, resume, retry failed, and a progress display."""
+    """Send now (redirects to the one confirmation screen), pause, resume, retry failed, and a progress display."""
 
     sending_actions = ["send_now", "pause_sending", "resume_sending", "retry_failed_deliveries"]
 
@@ -50,7 +48,7 @@ class IssueSendingMixin:
         return super().media + forms.Media(js=["newsletter/admin-progress.js"])
 
     def has_send_permission(self, request):
-        return request.user.has_perm("newsletter.send_issue")
+        return request.user.has_perm(Issue.SEND_PERMISSION)
 
     def get_urls(self):
         extra = [
@@ -89,42 +87,11 @@ class IssueSendingMixin:
 
     @admin.action(description="Send now…", permissions=["send"])
     def send_now(self, request, queryset):
-        issues = list(queryset.select_related("newsletter"))
-        blocked = [(issue, workflow.can_send(issue, request.user)) for issue in issues]
-        sendable = [issue for issue, problems in blocked if not problems]
-        if request.POST.get("confirm") == "yes":
-            started = 0
-            for issue in sendable:
-                try:
-                    workflow.start_send(issue, user=request.user)
-                    started += 1
-                except workflow.SendError as exc:
-                    self.message_user(request, f"{issue}: {exc.message}", messages.ERROR)
-            if started:
-                self.message_user(request, f"Sending {started} issue(s); progress shows on each issue's page.")
+        """The one "Send now" screen is the review page's (editor:send_now): go there for the chosen issue."""
+        if queryset.count() != 1:
+            self.message_user(request, "Choose one issue to send at a time.", messages.WARNING)
             return None
-        rows = []
-        for issue in sendable:
-            rendered = render_issue(issue)
-            rows.append(
-                {
-                    "issue": issue,
-                    "recipients": workflow.audience_count(issue),
-                    "html_kb": round(rendered.html_size / 1024),
-                    "too_big": rendered.too_big,
-                }
-            )
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Send these issues now?",
-            "rows": rows,
-            "blocked": [(issue, problems) for issue, problems in blocked if problems],
-            "queryset": queryset,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-            "opts": self.model._meta,
-            "size_limit_kb": HTML_SIZE_WARNING // 1024,
-        }
-        return TemplateResponse(request, "admin/newsletter/issue/send_confirmation.html", context)
+        return redirect(reverse("editor:send_now", args=[queryset.get().pk]))
 
     @admin.action(description="Pause sending", permissions=["send"])
     def pause_sending(self, request, queryset):

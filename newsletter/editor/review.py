@@ -1,7 +1,8 @@
 """The editor's review-and-send page: previews as readers will see them, the pre-send check, and the send controls.
 
-Every view here is wrapped by admin.site.admin_view (staff only) in newsletter/editor_urls.py.
-Previews use the same rendering code as the send.
+Every view here is wrapped by admin.site.admin_view (staff only) in newsletter/editor/urls.py.
+Previews use the same rendering code as the send. `send_now` is the one "Send now" screen:
+the admin's "Send now…" action redirects here.
 """
 
 import datetime
@@ -26,11 +27,10 @@ from newsletter.editor import presend
 from newsletter.editor.tasks import check_issue_links
 from newsletter.markup import markdown_problems, markdown_to_html
 from newsletter.models import Issue
-from newsletter.rendering import personalise, prepare_sections, render_issue, top_level_sections
+from newsletter.rendering import HTML_SIZE_WARNING, personalise, prepare_sections, render_issue, top_level_sections
 from newsletter.sending import workflow
 from newsletter.tokens import preferences_url, unsubscribe_url
 
-SEND_PERMISSION = "newsletter.send_issue"
 MAX_TEST_ADDRESSES = 20
 # The email preview is the email's own HTML (inline styles, a <style> block): it is served on
 # its own, in a sandboxed frame, with a policy that allows styles and images but no script.
@@ -67,7 +67,7 @@ def _issue(pk):
 
 
 def _require_send_permission(request):
-    if not request.user.has_perm(SEND_PERMISSION):
+    if not request.user.has_perm(Issue.SEND_PERMISSION):
         raise PermissionDenied("Only editors who can send issues may do this.")
 
 
@@ -104,7 +104,7 @@ def review(request, pk):
         "findings": presend.run(issue),
         "audience": workflow.audience_count(issue),
         "send_problems": workflow.can_send(issue, request.user),
-        "can_send_permission": request.user.has_perm(SEND_PERMISSION),
+        "can_send_permission": request.user.has_perm(Issue.SEND_PERMISSION),
         "test_form": TestSendForm(initial={"addresses": default_to}),
         "schedule_form": ScheduleForm(
             initial={"when": issue.scheduled_for or timezone.localtime() + datetime.timedelta(days=1)}
@@ -211,7 +211,8 @@ def cancel_schedule(request, pk):
 
 
 def send_now(request, pk):
-    """GET: a confirmation stating how many will receive it. POST: send."""
+    """The one "Send now" screen. GET: who will receive it, a size warning, the pre-send findings, or the
+    reasons it cannot be sent. POST: send. The admin's "Send now…" action redirects here."""
     _require_send_permission(request)
     issue = _issue(pk)
     problems = workflow.can_send(issue, request.user)
@@ -223,6 +224,7 @@ def send_now(request, pk):
         else:
             messages.success(request, f"Sending “{issue.title}” to {workflow.audience_count(issue)} subscribers.")
         return _back(issue)
+    rendered = None if problems else render_issue(issue)
     context = {
         **admin_site.each_context(request),
         "title": f"Send “{issue.title}” now?",
@@ -230,7 +232,10 @@ def send_now(request, pk):
         "opts": Issue._meta,
         "audience": workflow.audience_count(issue),
         "problems": problems,
-        "findings": presend.run(issue),
+        "findings": [] if problems else presend.run(issue),
+        "html_kb": round(rendered.html_size / 1024) if rendered else 0,
+        "too_big": bool(rendered and rendered.too_big),
+        "size_limit_kb": HTML_SIZE_WARNING // 1024,
     }
     return render(request, "admin/newsletter/issue/send_now.html", context)
 

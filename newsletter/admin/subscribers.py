@@ -214,13 +214,22 @@ class SubscriberAdmin(admin.ModelAdmin):
 
     @admin.action(description="Resend confirmation email (pending subscriptions)", permissions=["change"])
     def resend_confirmation(self, request, queryset):
-        queued = lifecycle.resend_confirmations(queryset)
-        skipped = queryset.count() - queued
-        message = f"Queued {queued} confirmation email(s)."
-        if skipped:
-            minutes = settings.CONFIRMATION_MIN_INTERVAL // 60
-            message += f" {skipped} skipped: nothing pending, or mailed in the last {minutes} minutes."
-        self.message_user(request, message, messages.SUCCESS)
+        counts = lifecycle.resend_confirmations(queryset)
+        plan = lifecycle.ConfirmationPlan
+        minutes = settings.CONFIRMATION_MIN_INTERVAL // 60
+        parts = [f"Queued {counts[plan.NOW]} confirmation email(s) now."]
+        if counts[plan.LATER]:
+            parts.append(
+                f"{counts[plan.LATER]} will go out when {minutes} minutes have passed since their last one "
+                "(one is planned)."
+            )
+        if counts[plan.SENT]:
+            parts.append(
+                f"{counts[plan.SENT]} skipped: mailed in the last {minutes} minutes, covering what is pending."
+            )
+        if counts[plan.NOTHING]:
+            parts.append(f"{counts[plan.NOTHING]} skipped: nothing pending.")
+        self.message_user(request, " ".join(parts), messages.SUCCESS)
 
     @admin.action(description="Delete personal data (erase; delivery figures stay, anonymous)", permissions=["delete"])
     def erase(self, request, queryset):

@@ -9,7 +9,6 @@ from email.utils import formataddr
 
 from django.conf import settings
 from django.template.loader import render_to_string
-from django.utils import timezone
 
 from newsletter import tokens
 from newsletter.addresses import display_address
@@ -93,7 +92,10 @@ def welcome_message(subscription):
 
 
 def send_confirmation(subscriber_id, name=""):
-    """Mail a confirmation covering every subscription still pending now; False when there is none."""
+    """Mail a confirmation covering every subscription still pending now; False when there is none.
+
+    The throttle's mark (Subscriber.last_confirmation_sent_at) is set by whoever queued or claimed this
+    mail (newsletter.subscribers.confirmations), never here: a planned mail's mark must stay its own."""
     subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
     if subscriber is None:  # erased meanwhile
         return False
@@ -105,7 +107,6 @@ def send_confirmation(subscriber_id, name=""):
     if not pending:
         return False
     confirmation_message(subscriber, pending, name).send()
-    Subscriber.objects.filter(pk=subscriber.pk).update(last_confirmation_sent_at=timezone.now())
     return True
 
 

@@ -22,7 +22,8 @@ from newsletter.addresses import (  # noqa: F401
     normalise_address,
 )
 from newsletter.models import Newsletter, Subscriber, Subscription, Suppression, email_hash
-from newsletter.subscribers.lifecycle import LEFT, editor_consent_text, record_consent, request_confirmation
+from newsletter.subscribers.confirmations import request_confirmation
+from newsletter.subscribers.lifecycle import LEFT, editor_consent_text, record_consent
 
 CSV_COLUMNS = ("email", "name", "newsletters", "consent")
 IMPORT_BATCH = 1000
@@ -251,7 +252,7 @@ def _import_batch(rows, newsletters, consent_text, send_confirmations, report):
         )
     if send_confirmations:
         for subscriber in Subscriber.objects.filter(pk__in=needs_confirmation):
-            report.confirmations_queued += request_confirmation(subscriber)
+            report.confirmations_queued += request_confirmation(subscriber).on_its_way
 
 
 def _cell(value):

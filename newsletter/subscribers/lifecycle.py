@@ -14,18 +14,15 @@ Rules every function here keeps:
 - Subscriptions end in one place, `end_subscriptions`, whatever the door (reader, one-click,
   mailed unsubscribe, provider, editor, bounce, complaint, erasure); `RULES` says what each reason
   does. It is one compare-and-set UPDATE of the status, so it holds for every later send.
-- Confirmation mails go out from a Celery task after the transaction commits, at most one per
-  address per CONFIRMATION_MIN_INTERVAL (claimed with a compare-and-set on
-  Subscriber.last_confirmation_sent_at).
+- Confirmation mails: newsletter.subscribers.confirmations (at most one per address per
+  CONFIRMATION_MIN_INTERVAL; a throttled one is sent when the interval ends, never dropped).
 """
 
 import dataclasses
-import datetime
 import enum
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from newsletter.addresses import (  # noqa: F401
@@ -38,6 +35,7 @@ from newsletter.addresses import (  # noqa: F401
     normalise_address,
 )
 from newsletter.models import Subscriber, Subscription, Suppression
+from newsletter.subscribers.confirmations import ConfirmationPlan, request_confirmation
 
 LEFT = (Subscription.Status.UNSUBSCRIBED, Subscription.Status.BOUNCED)
 RECEIVING = (Subscription.Status.ACTIVE, Subscription.Status.PENDING)
@@ -58,33 +56,6 @@ def editor_consent_text(editor=None):
     return settings.EDITOR_CONSENT_TEXT + (f" (recorded by {who})" if who else "")
 
 
-# Confirmation mails -------------------------------------------------------------------------
-
-
-def request_confirmation(subscriber, force=False, name=""):
-    """Queue a confirmation mail for the subscriber's pending subscriptions, at most one per interval.
-
-    Returns True when a mail was queued. The claim is a compare-and-set on
-    last_confirmation_sent_at, so two requests at once queue one mail. A name goes into
-    the mail's link, to be applied when the person confirms.
-    """
-    now = timezone.now()
-    claim = Subscriber.objects.filter(pk=subscriber.pk)
-    if not force:
-        interval = datetime.timedelta(seconds=settings.CONFIRMATION_MIN_INTERVAL)
-        claim = claim.filter(
-            Q(last_confirmation_sent_at__isnull=True) | Q(last_confirmation_sent_at__lt=now - interval)
-        )
-    if not claim.update(last_confirmation_sent_at=now):
-        return False
-    subscriber.last_confirmation_sent_at = now
-    from newsletter.subscribers.tasks import send_confirmation
-
-    args = (subscriber.pk, name) if name else (subscriber.pk,)
-    transaction.on_commit(lambda: send_confirmation.delay(*args))
-    return True
-
-
 # The reader's own actions ---------------------------------------------------------------------
 
 
@@ -93,7 +64,7 @@ class SubscribeResult:
     subscriber: Subscriber
     pending: list  # newsletters waiting for this person's confirmation
     already_active: list
-    confirmation_queued: bool
+    confirmation: ConfirmationPlan
 
 
 def _subscriber_for(address, name, by_editor=False):
@@ -137,8 +108,8 @@ def subscribe(email, name, newsletters, method=Subscription.Method.FORM):
         record_consent(subscription, method, settings.CONSENT_TEXT, now)
         subscription.save()
         pending.append(newsletter)
-    queued = request_confirmation(subscriber, name=new_name) if pending else False
-    return SubscribeResult(subscriber, pending, active, queued)
+    plan = request_confirmation(subscriber, name=new_name) if pending else ConfirmationPlan(ConfirmationPlan.NOTHING)
+    return SubscribeResult(subscriber, pending, active, plan)
 
 
 @dataclasses.dataclass
@@ -265,8 +236,9 @@ def end_subscriptions(subscriber, newsletters=None, reason=Reason.READER):
 @dataclasses.dataclass
 class PreferencesResult:
     left: list
-    pending: list
-    confirmation_queued: bool
+    pending: list  # newly asked for: pending until confirmed
+    waiting: list  # asked for before and still pending
+    confirmation: ConfirmationPlan
 
 
 @transaction.atomic
@@ -274,7 +246,9 @@ def update_preferences(subscriber, name, newsletters):
     """Set the name and the wanted newsletters.
 
     Newsletters no longer wanted are left at once (Reason.READER). Newly wanted ones become pending
-    and need a confirmation from the mailbox (the page may be a forwarded copy).
+    and need a confirmation from the mailbox (the page may be a forwarded copy). Saving again while
+    some are still pending asks for their confirmation once more: the plan says whether a mail goes
+    now, goes when the throttle's interval ends, or went recently and already covers them.
     """
     subscriber.name = clean_line(name)
     subscriber.save(update_fields=["name", "updated_at"])
@@ -284,18 +258,21 @@ def update_preferences(subscriber, name, newsletters):
     unwanted = [s for pk, s in current.items() if pk not in wanted and s.status in RECEIVING]
     if unwanted:
         end_subscriptions(subscriber, [s.newsletter_id for s in unwanted], Reason.READER)
-    pending = []
+    pending, waiting = [], []
     for newsletter_id, newsletter in wanted.items():
         subscription = current.get(newsletter_id)
-        if subscription and subscription.status in RECEIVING:
+        if subscription and subscription.status == Subscription.Status.ACTIVE:
+            continue
+        if subscription and subscription.status == Subscription.Status.PENDING:
+            waiting.append(newsletter)
             continue
         subscription = subscription or Subscription(subscriber=subscriber, newsletter=newsletter)
         subscription.status = Subscription.Status.PENDING
         record_consent(subscription, Subscription.Method.FORM, settings.CONSENT_TEXT, now)
         subscription.save()
         pending.append(newsletter)
-    queued = request_confirmation(subscriber) if pending else False
-    return PreferencesResult([s.newsletter for s in unwanted], pending, queued)
+    plan = request_confirmation(subscriber) if pending or waiting else ConfirmationPlan(ConfirmationPlan.NOTHING)
+    return PreferencesResult([s.newsletter for s in unwanted], pending, waiting, plan)
 
 
 def erase(subscriber):
@@ -314,7 +291,7 @@ class EditorAddResult:
     activated: list
     pending: list
     unchanged: list
-    confirmation_queued: bool
+    confirmation: ConfirmationPlan
 
 
 @transaction.atomic
@@ -346,15 +323,20 @@ def add_by_editor(email, name, newsletters, consent_given, editor=None):
             record_consent(subscription, Subscription.Method.ADMIN, settings.CONSENT_TEXT, now)
             pending.append(newsletter)
         subscription.save()
-    queued = request_confirmation(subscriber, force=True) if pending else False
-    return EditorAddResult(subscriber, activated, pending, unchanged, queued)
+    plan = request_confirmation(subscriber, force=True) if pending else ConfirmationPlan(ConfirmationPlan.NOTHING)
+    return EditorAddResult(subscriber, activated, pending, unchanged, plan)
 
 
 def resend_confirmations(subscribers):
-    """Queue a confirmation for each subscriber with a pending subscription (throttled); returns the count."""
-    queued = 0
+    """Ask for a confirmation for each subscriber with a pending subscription, throttled.
+
+    Returns {ConfirmationPlan.NOW: n, LATER: n, SENT: n, NOTHING: n}: sent now, sent when the
+    interval ends, covered by a mail sent within it, nothing pending.
+    """
+    counts = dict.fromkeys(
+        (ConfirmationPlan.NOW, ConfirmationPlan.LATER, ConfirmationPlan.SENT, ConfirmationPlan.NOTHING), 0
+    )
     for subscriber in subscribers:
-        if subscriber.subscriptions.filter(status=Subscription.Status.PENDING).exists():
-            with transaction.atomic():
-                queued += request_confirmation(subscriber)
-    return queued
+        with transaction.atomic():
+            counts[request_confirmation(subscriber).when] += 1
+    return counts

@@ -8,9 +8,13 @@
 - unsubscribe accepts RFC 8058's `List-Unsubscribe=One-Click` POST without CSRF token and
   answers 200, never a redirect.
 - every way of leaving calls lifecycle.end_subscriptions with its reason (the one rule).
+- a page that mentions a confirmation email says what really happens to it (confirmations.py):
+  sent now, sent in N minutes when the throttle's interval ends, or sent N minutes ago and covering
+  what is pending. The subscribe answer stays the same for every address (no enumeration).
 """
 
 import json
+import math
 
 from django.conf import settings
 from django.http import JsonResponse
@@ -23,13 +27,48 @@ from django.views.decorators.http import require_http_methods
 from newsletter import ratelimit, tokens
 from newsletter.models import Newsletter, Subscriber, Subscription, email_hash
 from newsletter.subscribers import lifecycle
+from newsletter.subscribers.confirmations import ConfirmationPlan
 from newsletter.subscribers.forms import PreferencesForm, SubscribeForm
 
+# The same for every address. A mail asked for again within CONFIRMATION_MIN_INTERVAL goes out when
+# the interval ends, so "up to N minutes" is true for every request that needs one.
 DONE_MESSAGE = (
     "Thank you. If the address can receive our email, a link to confirm is on its way: "
-    "nothing is sent until you press it. It may take a few minutes; check your spam folder too."
+    "nothing is sent until you press it. It can take up to {minutes}; check your spam folder too."
 )
 LIMITED_MESSAGE = "Too many attempts from here. Please wait a while and try again."
+
+
+def _minutes(n):
+    return f"{n} minute" if n == 1 else f"{n} minutes"
+
+
+def done_message():
+    return DONE_MESSAGE.format(minutes=_minutes(max(1, math.ceil(settings.CONFIRMATION_MIN_INTERVAL / 60))))
+
+
+def confirmation_notice(plan, newsletters):
+    """What the preferences page says about the confirmation mail for `newsletters`: what will really happen."""
+    names = ", ".join(sorted(n.name for n in newsletters))
+    if plan.when == ConfirmationPlan.NOW:
+        return f"To start {names}, confirm from the email we are sending now."
+    if plan.when == ConfirmationPlan.LATER:
+        every = _minutes(max(1, math.ceil(settings.CONFIRMATION_MIN_INTERVAL / 60)))
+        return (
+            f"To start {names}, confirm from the email we will send in {_minutes(max(1, plan.minutes()))} "
+            f"(we send at most one confirmation email every {every}); it will cover "
+            + ", ".join(n.name for n in plan.newsletters)
+            + "."
+        )
+    if plan.when == ConfirmationPlan.SENT:
+        minutes = plan.minutes()
+        ago = "just now" if minutes < 1 else f"{_minutes(minutes)} ago"
+        return (
+            f"To start {names}, confirm from the email we sent {ago}; it covers "
+            + ", ".join(n.name for n in plan.newsletters)
+            + "."
+        )
+    return ""
 
 
 def _method(request):
@@ -54,7 +93,7 @@ def subscribe(request):
         data.setlist("newsletters", [newsletters[0].slug])
     form = SubscribeForm(data, newsletters=newsletters)
     if form.is_bot:
-        return render(request, "subscriptions/subscribe_done.html", {"message": DONE_MESSAGE})
+        return render(request, "subscriptions/subscribe_done.html", {"message": done_message()})
     if _limited_ip(request):
         return _too_many(request, form)
     if not form.is_valid():
@@ -63,7 +102,7 @@ def subscribe(request):
     if _limited_address(address):
         return _too_many(request, form)
     lifecycle.subscribe(address, form.cleaned_data["name"], form.cleaned_data["newsletters"], _method(request))
-    return render(request, "subscriptions/subscribe_done.html", {"message": DONE_MESSAGE})
+    return render(request, "subscriptions/subscribe_done.html", {"message": done_message()})
 
 
 def _limited_address(address):
@@ -123,7 +162,7 @@ def subscribe_api(request):
         data = MultiValueDict({k: v if isinstance(v, list) else [v] for k, v in data.items()})
     form = SubscribeForm(data, newsletters=Newsletter.objects.all())
     if form.is_bot:
-        return _cors(JsonResponse({"ok": True, "message": DONE_MESSAGE}))
+        return _cors(JsonResponse({"ok": True, "message": done_message()}))
     if _limited_ip(request):
         return _cors_limited()
     if not form.is_valid():
@@ -137,7 +176,7 @@ def subscribe_api(request):
         form.cleaned_data["newsletters"],
         Subscription.Method.EMBED,
     )
-    return _cors(JsonResponse({"ok": True, "message": DONE_MESSAGE}))
+    return _cors(JsonResponse({"ok": True, "message": done_message()}))
 
 
 def _cors_limited():
@@ -219,10 +258,8 @@ def preferences(request, token):
             notice = ["Saved."]
             if result.left:
                 notice.append("You have left " + ", ".join(n.name for n in result.left) + ".")
-            if result.pending:
-                notice.append(
-                    "To start " + ", ".join(n.name for n in result.pending) + ", confirm from the email we are sending."
-                )
+            if result.pending or result.waiting:
+                notice.append(confirmation_notice(result.confirmation, result.pending + result.waiting))
             context["notice"] = " ".join(notice)
             form = None
         else:

@@ -18,9 +18,19 @@ from newsletter.importer.units import split_units
 # Whole documents -------------------------------------------------------------------
 
 
-def _first_sentence(text):
+# A title made from the text is at most this long (docs/importer.md, "Document shapes").
+TITLE_MAX_CHARS = 120
+
+
+def _first_sentence(units):
+    """The first sentence of the first paragraph, shortened at a word (with …) when it runs past TITLE_MAX_CHARS."""
+    text = next((unit.text for unit in units if not unit.is_list), "")
     m = FIRST_SENTENCE.match(text)
-    return (m.group(1) if m else text[:120]).rstrip(".")
+    if m:
+        return m.group(1).rstrip(".")
+    if len(text) <= TITLE_MAX_CHARS:
+        return text.rstrip(".")
+    return text[: TITLE_MAX_CHARS - 1].rsplit(" ", 1)[0].rstrip(" ,;:–-") + "…"
 
 
 def parse_post(post, *, source, newsletter, fallback_title=None):
@@ -35,8 +45,10 @@ def parse_post(post, *, source, newsletter, fallback_title=None):
 
     title = post.title or fallback_title
     if not title:
-        headed = [s.heading for s in sections if s.heading]
-        title = headed[0] if headed else _first_sentence(intro or (sections[0].body_markdown if sections else ""))
+        # An untitled newsletter is titled by its first heading; a news article (one paragraph per line) by
+        # its first sentence, as its subheadings name parts of the story, not the story.
+        headed = [] if post.line_per_block else [s.heading for s in sections if s.heading]
+        title = headed[0] if headed else _first_sentence(units)
 
     def walk(items):
         for s in items:

@@ -107,6 +107,10 @@ def split_units(lines, line_per_block=False):
 
 # Recognising units --------------------------------------------------------------
 
+# A line longer than this is running text, whatever else it looks like.
+HEADING_MAX_CHARS = 140
+HEADING_MAX_WORDS = 22
+
 
 def is_date_line(unit):
     return not unit.is_list and parse_date_line(unit.text) is not None
@@ -117,11 +121,12 @@ def heading_shaped(units, i):
     if unit.is_list or not unit.single_line_block:
         return False
     text = unit.text
-    if len(text) > 140 or len(text.split()) > 22:
+    if len(text) > HEADING_MAX_CHARS or len(text.split()) > HEADING_MAX_WORDS:
         return False
     if not (text[0].isupper() or text[0].isdigit() or text[0] in OPENING):
         return False
-    if text[-1] in ".,;:" or text.endswith("...") or ";" in text:
+    # A question is something the text asks its reader, not a title (docs/importer.md).
+    if text[-1] in ".,;:?" or text.endswith("...") or ";" in text:
         return False
     if has_link(text) or parse_date_line(text) or BYLINE.match(text) or SOURCE.match(text) or FIELD.match(text):
         return False

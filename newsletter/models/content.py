@@ -34,6 +34,7 @@ RESERVED_NEWSLETTER_SLUGS = frozenset(
         "anymail",
     }
 )
+SEARCH_TEXT_LIMIT = 400_000
 RESERVED_ISSUE_SLUGS = frozenset({"feed", "events", "calendar"})
 
 
@@ -366,7 +367,9 @@ class Issue(models.Model):
         parts = [self.title, self.intro, self.sign_off]
         for section in self.sections.all():
             parts += [section.heading, section.body_markdown]
-        self.search_text = "\n".join(p for p in parts if p)
+        # PostgreSQL's tsvector holds at most 1 MB: index the first SEARCH_TEXT_LIMIT characters, so a huge
+        # imported post can still be saved (and is found by everything in its first few hundred pages).
+        self.search_text = "\n".join(p for p in parts if p)[:SEARCH_TEXT_LIMIT]
         Issue.objects.filter(pk=self.pk).update(search_text=self.search_text)
 
 

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from newsletter.addresses import canonical_address
 from newsletter.mail.message import IssueEmail
 from newsletter.mail.transport import open_transport
 from newsletter.models import (
@@ -172,7 +173,7 @@ def send_test(issue, addresses):
     sent = 0
     with open_transport() as transport:
         for address in addresses:
-            subscriber = Subscriber.objects.filter(email=address.strip().lower()).first()
+            subscriber = Subscriber.objects.filter(email=canonical_address(address)).first()
             message = email.build(
                 delivery_id=None,
                 subscriber_id=subscriber.pk if subscriber else 0,

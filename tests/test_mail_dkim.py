@@ -18,6 +18,7 @@ from newsletter.mail.outbox import OutboxBackend
 from newsletter.models import Subscriber, Subscription
 from newsletter.rendering import render_issue
 from tests.delivery_helpers import RecordingHandler, start_smtp_server
+from tests.services import require_service
 
 SELECTOR, DOMAIN = "mail2024", "ssrg.example.org"
 
@@ -25,8 +26,7 @@ SELECTOR, DOMAIN = "mail2024", "ssrg.example.org"
 @pytest.fixture(scope="session")
 def dkim_key(tmp_path_factory):
     """(private key file, DNS TXT record) of a fresh 1024-bit RSA key."""
-    if not shutil.which("openssl"):
-        pytest.skip("needs the openssl command to make a test key")
+    require_service(shutil.which("openssl"), "needs the openssl command to make a test key")
     key = tmp_path_factory.mktemp("dkim") / "test.pem"
     subprocess.run(["openssl", "genrsa", "-out", str(key), "1024"], check=True, capture_output=True)
     public = subprocess.run(

@@ -140,15 +140,26 @@ def top_level_sections():
     )
 
 
+class PreparedSections(list):
+    """prepare_sections' result: the sections, and `contents`, the ones a contents list names (it may be empty)."""
+
+    contents = ()
+
+
 def prepare_sections(sections):
-    """The one section preparation, for the archive page, the email and the editor's previews: a label for the
-    contents list, and the links an editor added that the text does not already show (`extra_links`)."""
+    """The one section preparation, for the archive page, the email and the editor's previews: a label for each
+    section, the links an editor added that the text does not already show (`extra_links`), and the contents list:
+    the sections with a heading, when there are two or more (a list of one, or of labels no heading shows on the
+    page, does not help a reader)."""
     for section in sections:
         for part in (section, *section.ordered_items):
             part.label = part.heading or UNTITLED.get(part.kind, part.get_kind_display())
             shown = _html.unescape(part.body_html + (part.booking_html if part.booking else ""))
             part.extra_links = [link for link in part.ordered_links if f'href="{link.url}"' not in shown]
-    return sections
+    prepared = PreparedSections(sections)
+    titled = [section for section in prepared if section.heading]
+    prepared.contents = titled if len(titled) >= 2 else []
+    return prepared
 
 
 def _email_sections(issue):

@@ -69,7 +69,7 @@ def issue_detail(request, newsletter_slug, slug):
         newsletter__slug=newsletter_slug,
         slug=slug,
     )
-    prepare_sections(issue.top_sections)
+    issue.top_sections = prepare_sections(issue.top_sections)
     return render(request, "archive/issue.html", {"issue": issue, "newsletter": issue.newsletter})
 
 

@@ -14,9 +14,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.services import require_service
+
 ROOT = Path(__file__).resolve().parent.parent
 
-pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+
+@pytest.fixture(autouse=True)
+def _make():
+    require_service(shutil.which("make"), "needs make")
 
 
 @pytest.fixture
@@ -102,7 +107,7 @@ def test_without_dotenv_the_settings_still_refuse_to_start(tmp_path):
     assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
 
 
-@pytest.mark.skipif(shutil.which("git") is None or not (ROOT / ".git").exists(), reason="needs the git checkout")
 def test_the_default_dotenv_is_git_ignored():
+    require_service(shutil.which("git") and (ROOT / ".git").exists(), "needs the git checkout")
     result = subprocess.run(["git", "check-ignore", "-q", "var/.env"], cwd=ROOT, timeout=30)
     assert result.returncode == 0

@@ -3,6 +3,11 @@
 Both return the same shape: a queryset of published issues, best match first,
 each with a `snippet` attribute (safe HTML: the text is escaped, only <mark>
 is ours) once `add_snippets()` has run over the page being shown.
+
+An issue's search text is Markdown, so a snippet is made readable first (`readable()`):
+autolinks lose their angle brackets (`<a@b.org>` shows as a@b.org), a link shows its
+text, backslash escapes, emphasis markers and HTML tags go. On PostgreSQL this is done
+to each fragment ts_headline returns, whose ends may cut a link in two.
 """
 
 import re
@@ -23,6 +28,7 @@ SEARCH_CONFIG = "english"
 # ts_headline works on the raw (untrusted) text, so it marks matches with
 # private-use characters; we escape everything and only then turn them into <mark>.
 _START, _STOP = "\ue000", "\ue001"
+_FRAGMENT_DELIMITER = " … "
 
 # The expression the GIN index in migration 0002 is built on; keep the two in step.
 SEARCH_VECTOR = SearchVector("title", weight="A", config=SEARCH_CONFIG) + SearchVector(
@@ -48,8 +54,65 @@ def add_snippets(issues, query):
         if headline is not None:
             issue.snippet = _headline_to_html(headline)
         else:
-            issue.snippet = snippet(issue.search_text, terms)
+            issue.snippet = snippet(readable(issue.search_text), terms)
     return issues
+
+
+# Markdown read as text. Each alternative starts at the one character it looks for and its runs are
+# possessive, so a long run is scanned once (the search text can be 400,000 characters).
+_MARKDOWN = re.compile(
+    r"\\(?P<escaped>[\\`*_{}\[\]()#+\-.!<>|~])"
+    r"|\[(?P<text>(?:\\.|[^\\\[\]\n])*+)\]\([^()\s]*+\)"
+    r"|<(?P<angle>[^<>\n]*+)>"
+    r"|(?<![^\n])#{1,6}[ \t]+"
+    r"|\*++|`++|(?<!\w)_++|_++(?!\w)"
+)
+_TAG = re.compile(r"/?[A-Za-z][A-Za-z0-9-]*+(?:\s|/?$)")
+# The ends of a ts_headline fragment, which may fall inside a link.
+_FRAGMENT_HEAD = re.compile(
+    r"^(?:(?P<text>[^\s\[\]]*+)\]\([^()\s]*+\)|(?P<angle>[^\s<>]++)>|(?P<target>[^\s()<>]*+)\))"
+)
+_FRAGMENT_TAIL = re.compile(r"(?:<(?P<angle>[^\s<>]++)|(?<!\\)\[(?P<text>[^\[\]\n]*+)(?:\]\([^()\s]*+)?)$")
+
+
+def _is_address(text):
+    return not re.search(r"\s", text) and ("@" in text or "://" in text or text.startswith("mailto:"))
+
+
+def _as_text(m):
+    if m["escaped"] is not None:
+        return m["escaped"]
+    if m["text"] is not None:
+        return readable(m["text"])
+    if m["angle"] is not None:
+        inner = m["angle"]
+        if _is_address(inner):
+            return inner.removeprefix("mailto:")  # an autolink: the address itself
+        return " " if _TAG.match(inner) else m[0]  # an HTML tag goes; "a < b > c" stays
+    return ""  # emphasis, code and heading markers
+
+
+def readable(markdown_text):
+    """Markdown as a reader sees it, in plain text (not escaped)."""
+    return _MARKDOWN.sub(_as_text, markdown_text or "")
+
+
+def _readable_fragment(fragment):
+    """readable() for a piece of Markdown that may start or end inside a link."""
+
+    def head(m):
+        if m["text"] is not None:
+            return m["text"]
+        if m["angle"] is not None:
+            return m["angle"] if _is_address(m["angle"]) else m[0]
+        return "" if re.search(r"[./:]", m["target"]) else m[0]  # the rest of a link's address
+
+    def tail(m):
+        if m["angle"] is not None:
+            return m["angle"] if _is_address(m["angle"]) else m[0]
+        return m["text"]
+
+    return readable(_FRAGMENT_TAIL.sub(tail, _FRAGMENT_HEAD.sub(head, fragment, count=1), count=1))
 
 
 def _full_text(issues, query):
@@ -68,7 +131,7 @@ def _full_text(issues, query):
                 max_words=40,
                 min_words=20,
                 max_fragments=2,
-                fragment_delimiter=" … ",
+                fragment_delimiter=_FRAGMENT_DELIMITER,
             ),
         )
         .order_by("-rank", *_newest_first())
@@ -113,6 +176,7 @@ def _terms(query):
 
 def _headline_to_html(headline):
     # Private-use characters in the source text itself must not become markup.
+    headline = _FRAGMENT_DELIMITER.join(_readable_fragment(f) for f in headline.split(_FRAGMENT_DELIMITER))
     text = escape(headline.replace(_START + _STOP, ""))
     html = re.sub(f"{_START}(.*?){_STOP}", r"<mark>\1</mark>", text, flags=re.S)
     return mark_safe(html.replace(_START, "").replace(_STOP, ""))  # escaped above

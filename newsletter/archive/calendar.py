@@ -1,6 +1,12 @@
-"""iCalendar feed of a newsletter's listed events, so readers can add them to their calendars."""
+"""iCalendar feed of a newsletter's listed events, so readers can add them to their calendars.
+
+An event's UID is `section-<id>@<SITE_URL's host>`, the same whichever host name the feed was fetched by,
+so a calendar that subscribed once never sees duplicates. Its DESCRIPTION is plain text (the body as the
+plain-text email writes it: links as "text (URL)"), then the fee, booking and a link to the section.
+"""
 
 import datetime
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -8,15 +14,15 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from icalendar import Calendar, Event
 
+from newsletter.archive.plain import plain_text
 from newsletter.models import Issue, Newsletter, Section
 
 LONDON = ZoneInfo(settings.TIME_ZONE)
 DESCRIPTION_LENGTH = 500
 
 
-def _plain(markdown_text):
-    text = " ".join(markdown_text.replace("\\", "").split())
-    return text if len(text) <= DESCRIPTION_LENGTH else text[: DESCRIPTION_LENGTH - 1] + "…"
+def uid_host():
+    return urlsplit(settings.SITE_URL).hostname or "localhost"
 
 
 def _event(section, host):
@@ -33,11 +39,11 @@ def _event(section, host):
     if section.venue:
         event.add("location", section.venue)
     url = f"{settings.SITE_URL}{section.issue.get_absolute_url()}#{section.anchor}"
-    details = [_plain(section.body_markdown)]
+    details = [plain_text(section.body_html, limit=DESCRIPTION_LENGTH)]
     if section.fee:
         details.append(f"Fee: {section.fee}")
     if section.booking:
-        details.append(f"Booking: {_plain(section.booking)}")
+        details.append(f"Booking: {plain_text(section.booking_html, paragraphs=False)}")
     details.append(url)
     event.add("description", "\n\n".join(d for d in details if d))
     event.add("url", url)
@@ -61,7 +67,7 @@ def newsletter_events(request, slug):
     calendar.add("prodid", "-//Newsletter//Events//EN")
     calendar.add("version", "2.0")
     calendar.add("x-wr-calname", f"{newsletter.name}: events")
-    host = request.get_host().split(":")[0]
+    host = uid_host()
     for section in sections:
         calendar.add_component(_event(section, host))
     response = HttpResponse(calendar.to_ical(), content_type="text/calendar; charset=utf-8")

@@ -75,9 +75,10 @@ def test_a_server_that_drips_its_answers_cannot_keep_a_message_past_the_lease(se
 
 
 def test_a_slow_but_steady_server_has_the_lease_renewed_and_is_sent_once(sending, slow_server, settings):
-    # Every answer 0.9 × the timeout late: one message takes longer than half the 4 s lease.
-    settings.DELIVERY_SMTP_TIMEOUT, settings.DELIVERY_LEASE_SECONDS = 0.5, 4
-    server = slow_server(reply_delay=0.45)
+    # Every answer 0.3 s late (well within the 1.5 s timeout, even on a busy machine): one message, six
+    # answers, takes longer than half the 3 s lease, so the lease must be renewed while it is sent.
+    settings.DELIVERY_SMTP_TIMEOUT, settings.DELIVERY_LEASE_SECONDS = 1.5, 3
+    server = slow_server(reply_delay=0.3)
     issue = sending(3)
     lease, ids = lease_for(issue, settings, 3)
 

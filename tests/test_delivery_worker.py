@@ -338,7 +338,7 @@ SLOW_RELAY = {"DELIVERY_BATCH_SIZE": "4", "DELIVERY_PARALLEL_BATCHES": "2", "CEL
     "lease, timeout, reply_delay, count",
     [
         ("8", "2", 1.5, 4),  # the reported case: four recipients, each got two copies
-        ("10", "1", 0.9, 4),  # answers at 0.9 × the timeout, the default lease:timeout ratio
+        ("15", "1.5", 1.35, 4),  # answers at 0.9 × the timeout, the default lease:timeout ratio (10:1)
     ],
 )
 def test_a_slow_relay_gets_each_message_once_and_batches_give_rows_back_in_time(

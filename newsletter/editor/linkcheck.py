@@ -5,6 +5,7 @@ go onto the Link rows and, for links written only in the text, into the cache,
 where the pre-send check reads them.
 """
 
+import html
 import re
 import time
 import urllib.error
@@ -75,12 +76,17 @@ def check_urls(urls, *, timeout=5.0, deadline=60.0, concurrency=8) -> dict[str, 
     return results
 
 
+def hrefs(html_text):
+    """The http(s) links in sanitised HTML, as URLs (the attribute's `&amp;` back to `&`)."""
+    return [html.unescape(url) for url in HREF.findall(html_text)]
+
+
 def issue_urls(issue):
     """Every http(s) URL in the issue: its Link rows and the links written in the text."""
     urls = [link.url for link in Link.objects.filter(section__issue=issue) if link.url.startswith("http")]
     for section in issue.sections.all():
-        urls += HREF.findall(section.body_html)
-    urls += HREF.findall(issue.intro_html) + HREF.findall(issue.sign_off_html)
+        urls += hrefs(section.body_html)
+    urls += hrefs(issue.intro_html) + hrefs(issue.sign_off_html)
     return list(dict.fromkeys(urls))
 
 

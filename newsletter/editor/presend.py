@@ -116,16 +116,19 @@ def _section_findings(label, html):
 
 def _link_findings(issue):
     findings = []
-    results = (linkcheck.last_results(issue) or {}).get("results", {})
+    checked = linkcheck.last_results(issue)
+    if checked is None:
+        return [Finding("links", "Links have not been checked yet: run the link check.")]
+    results = checked.get("results", {})
+    places = [("Introduction", [], issue.intro_html), ("Sign-off", [], issue.sign_off_html)]
     for section in issue.sections.select_related("parent").prefetch_related("links"):
         label = section.heading or section.get_kind_display()
-        urls = list(dict.fromkeys([link.url for link in section.links.all()] + HREF.findall(section.body_html)))
-        for url in urls:
+        places.append((label, [link.url for link in section.links.all()], section.body_html))
+    for label, link_urls, body_html in places:
+        for url in dict.fromkeys(link_urls + linkcheck.hrefs(body_html)):
             status, error = results.get(url, (None, None))
             if error or (status is not None and status >= 400):
                 findings.append(Finding("links", f"Broken link {url} ({error or f'HTTP {status}'}).", label))
-    if not results:
-        findings.append(Finding("links", "Links have not been checked yet: run the link check."))
     return findings
 
 

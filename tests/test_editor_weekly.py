@@ -43,4 +43,4 @@ def test_next_weeks_draft_carries_the_recurring_sections_as_empty_templates():
     ]
     assert draft.slug != last_week.slug
     # The imported issue itself is untouched.
-    assert last_week.sections.count() == 11  # 6 sections, 5 digest items
+    assert last_week.sections.count() == 12  # 7 sections, 5 digest items

@@ -35,11 +35,14 @@ def test_a_closing_question_is_body_text_not_a_heading():
     )
 
 
-def test_a_question_on_its_own_line_is_never_a_heading():
-    text = "Bins\n\nCollections move to Friday.\n\nWhy the change?\n\nThe depot is being rebuilt.\n"
+def test_a_question_that_talks_to_the_reader_is_body_text_but_a_question_title_stays_a_heading():
+    text = (
+        "Bins\n\nCollections move to Friday.\n\nSo, why the change?\n\nThe depot is being rebuilt.\n\n"
+        "Smaller Government: Bigger Society?\n\nA new pamphlet asks what councils could stop doing.\n"
+    )
     (issue,) = parse(text, title="x")
-    assert headings(issue) == ["Bins"]
-    assert "Why the change?\n\nThe depot" in issue.sections[0].body_markdown
+    assert headings(issue) == ["Bins", "Smaller Government: Bigger Society?"]
+    assert "So, why the change?\n\nThe depot" in issue.sections[0].body_markdown
 
 
 def test_a_line_past_a_headings_length_is_body_text():

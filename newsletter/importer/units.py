@@ -125,8 +125,11 @@ def heading_shaped(units, i):
         return False
     if not (text[0].isupper() or text[0].isdigit() or text[0] in OPENING):
         return False
-    # A question is something the text asks its reader, not a title (docs/importer.md).
-    if text[-1] in ".,;:?" or text.endswith("...") or ";" in text:
+    if text[-1] in ".,;:" or text.endswith("...") or ";" in text:
+        return False
+    # A question with a comma is the text talking to its reader ("And last, but not least: Does anyone
+    # fancy a drink?"); a bare one reads as a title ("Smaller Government: Bigger Society?"). docs/importer.md.
+    if text[-1] == "?" and "," in text:
         return False
     if has_link(text) or parse_date_line(text) or BYLINE.match(text) or SOURCE.match(text) or FIELD.match(text):
         return False

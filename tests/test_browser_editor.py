@@ -68,16 +68,16 @@ def test_editor_composes_next_weeks_issue_previews_tests_and_schedules_it(editor
     page.get_by_role("button", name="Go").click()
     assert Contribution.objects.get().status == "accepted"
 
-    # Compose: two more articles, and an item in the weekly digest group.
+    # Compose: two more articles; each new section goes before “And lastly…”.
     page.goto(f"{live_server.url}/admin/newsletter/issue/{draft.pk}/change/")
     for heading, body in [("Library hours", "Open until 8pm."), ("Roadworks", "The A20 closes on Sunday.")]:
         page.get_by_text("Add another Section").click()
-        form = page.locator("#sections-group .inline-related:not(.empty-form)").last
+        form = page.locator("#sections-group .inline-related:not(.empty-form):not(.has_original)").last
         form.locator("input[name$='-heading']").fill(heading)
         form.locator("textarea[name$='-body_markdown']").fill(body)
     page.get_by_role("button", name="Save and continue editing").click()
-    headings = list(draft.sections.values_list("heading", flat=True))
-    assert headings[-2:] == ["Library hours", "Roadworks"]
+    headings = list(draft.sections.filter(parent=None).values_list("heading", flat=True))
+    assert headings[-3:] == ["Library hours", "Roadworks", "And lastly…"]
     screenshot(page, "editor-issue")
 
     # Reorder with the keyboard-accessible buttons: Roadworks moves above Library hours.

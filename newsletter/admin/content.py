@@ -66,6 +66,13 @@ class SectionForm(SafeMarkdownForm):
         model = Section
         fields = "__all__"  # noqa: DJ007 - the ModelAdmin picks the fields
 
+    def has_changed(self):
+        # editor.js renumbers every row's hidden position, new rows included; a new row whose only
+        # change is its position was never written in, and is left out as Django leaves out an empty row.
+        if self.instance._state.adding:
+            return any(name != "position" for name in self.changed_data)
+        return super().has_changed()
+
 
 class IssueForm(SafeMarkdownForm):
     markdown_fields = ("intro", "sign_off")
@@ -144,7 +151,7 @@ class IssueAdmin(IssueSendingMixin, SortableAdminBase, admin.ModelAdmin):
     LOCKED_FIELDS = ["newsletter", "title", "slug", "subject", "preheader", "issue_date", "date_precision"]
 
     class Media:
-        js = ["newsletter/editor.js"]
+        js = ["newsletter/editor.js", "newsletter/section-kind.js"]
         css = {"all": ["newsletter/editor.css"]}
 
     def get_prepopulated_fields(self, request, obj=None):
@@ -257,6 +264,10 @@ class SectionAdmin(admin.ModelAdmin):
     list_select_related = ["issue", "parent"]
     raw_id_fields = ["issue", "parent"]
     inlines = [LinkInline, SectionImageInline]
+
+    class Media:
+        js = ["newsletter/section-kind.js"]  # event fields for events only
+        css = {"all": ["newsletter/editor.css"]}
 
 
 @admin.register(Link)

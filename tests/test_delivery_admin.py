@@ -83,7 +83,8 @@ def test_progress_is_shown_on_the_issue_and_served_as_json(
     assert "3 total · 3 sent · 0 failed · 0 pending" in shown.text
     data = admin_client.get(shown.attrs["data-url"]).json()
     assert data | {"rate": 0} == {
-        "total": 3, "sent": 3, "failed": 0, "skipped": 0, "pending": 0, "rate": 0, "status": "sent"
+        "total": 3, "sent": 3, "failed": 0, "skipped": 0, "pending": 0, "rate": 0, "status": "sent",
+        "status_label": "Sent",
     }  # fmt: skip
     assert page.find("script", src=lambda: True) is None or "admin-progress.js" in str(page.find_all("script"))
 

@@ -7,8 +7,8 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
 from django.urls import path, reverse
-from django.utils.html import format_html
 
 from newsletter.models import Delivery, Issue
 from newsletter.sending import workflow
@@ -64,25 +64,16 @@ class IssueSendingMixin:
         issue = get_object_or_404(Issue, pk=object_id)
         if not self.has_view_permission(request, issue):
             raise PermissionDenied
-        return JsonResponse(workflow.progress(issue))
+        counts = workflow.progress(issue)
+        return JsonResponse({**counts, "status_label": Issue.Status(counts["status"]).label})
 
     @admin.display(description="Delivery")
     def delivery_progress(self, obj):
         if obj is None or obj.pk is None or obj.status in (Issue.Status.DRAFT, Issue.Status.IMPORTED):
             return "–"
-        counts = workflow.progress(obj)
-        url = reverse("admin:newsletter_issue_progress", args=[obj.pk])
-        return format_html(
-            '<span class="delivery-progress" data-url="{}">{} total · {} sent · {} failed · {} pending · '
-            "{} skipped · {}/s · {}</span>",
-            url,
-            counts["total"],
-            counts["sent"],
-            counts["failed"],
-            counts["pending"],
-            counts["skipped"],
-            counts["rate"],
-            counts["status"],
+        return render_to_string(
+            "admin/newsletter/issue/delivery_progress.html",
+            {"progress": workflow.progress(obj), "url": reverse("admin:newsletter_issue_progress", args=[obj.pk])},
         )
 
     @admin.action(description="Send now…", permissions=["send"])

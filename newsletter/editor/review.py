@@ -109,7 +109,9 @@ def review(request, pk):
         "schedule_form": ScheduleForm(
             initial={"when": issue.scheduled_for or timezone.localtime() + datetime.timedelta(days=1)}
         ),
+        # Live while it sends: admin-progress.js polls the issue page's JSON (admin/delivery.py: progress_view).
         "progress": workflow.progress(issue) if issue.send_started_at else None,
+        "progress_url": reverse("admin:newsletter_issue_progress", args=[issue.pk]),
         "needs_approval": (
             issue.newsletter.requires_approval and not issue.approved_at and issue.status in Issue.APPROVABLE_STATUSES
         ),

@@ -8,7 +8,7 @@ DEV_ENV := DEBUG=true
 VAR_DIR ?= var
 DOT_ENV := $(VAR_DIR)/.env
 
-.PHONY: run test install install-dev browser lint format serve worker migrate seeds editor dotenv clean
+.PHONY: run test install install-dev browser axe lint format serve worker migrate seeds editor dotenv clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,20 @@ browser:
 	@[ -x /usr/bin/chromium ] || { \
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 		else echo "Browser tests need Chromium: sudo apt-get install -y chromium"; fi; }
+
+# The accessibility check (tests/test_browser_axe.py) injects axe-core into Chromium. Pinned: a new
+# version brings new rules, so it changes only here, on purpose. The stamp reinstalls it when the pin moves.
+AXE_CORE_VERSION := 4.14.1
+AXE_STAMP := node_modules/.axe-core-$(AXE_CORE_VERSION)
+
+axe: $(AXE_STAMP)
+
+$(AXE_STAMP):
+	@command -v npm >/dev/null || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq npm >/dev/null; \
+		else echo "The accessibility check needs npm: sudo apt-get install -y npm"; exit 1; fi; }
+	npm install --prefix "$(CURDIR)" --no-save --no-audit --no-fund --no-package-lock --loglevel=error axe-core@$(AXE_CORE_VERSION)
+	@touch $@
 
 migrate: install
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
@@ -90,7 +104,7 @@ format: install-dev
 	$(BIN)/ruff format .
 
 ## test: lint, then the whole suite on SQLite and on PostgreSQL
-test: install-dev browser lint
+test: install-dev browser axe lint
 	@echo "== SQLite =="
 	$(BIN)/pytest -m "not postgres"
 	@if [ "$$CI" = "true" ] || $(BIN)/python scripts/service_up.py postgres "$(PG_TEST_URL)"; then \

@@ -6,6 +6,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
 
+from newsletter.admin.accessible import LabelledTabularInline
 from newsletter.admin.delivery import IssueSendingMixin
 from newsletter.editor.weekly import start_next_issue
 from newsletter.markup import markdown_problems
@@ -120,17 +121,28 @@ class SectionInline(SortableStackedInline):
         return super().has_delete_permission(request, obj) and not (obj and obj.sections_locked)
 
 
-class CommentInline(admin.TabularInline):
+class CommentInline(LabelledTabularInline):
     model = Comment
     extra = 0
     fields = ["position", "author", "posted_on", "body_markdown", "hidden"]
+
+
+class CategoryFilter(admin.AllValuesFieldListFilter):
+    """Django lists issues with a blank category under a link with no text (axe link-name); it says so here."""
+
+    def choices(self, changelist):
+        for choice in super().choices(changelist):
+            display = str(choice["display"])
+            if display == "" or display.startswith(" ("):  # blank, with or without its count ("show counts")
+                choice = {**choice, "display": "No category" + display}
+            yield choice
 
 
 @admin.register(Issue)
 class IssueAdmin(IssueSendingMixin, SortableAdminBase, admin.ModelAdmin):
     form = IssueForm
     list_display = ["title", "newsletter", "display_date", "status", "category", "section_count", "review_link"]
-    list_filter = ["newsletter", "status", "category", "tags"]
+    list_filter = ["newsletter", "status", ("category", CategoryFilter), "tags"]
     search_fields = ["title", "subject", "intro", "sections__heading"]
     date_hierarchy = "issue_date"
     prepopulated_fields = {"slug": ["title"]}
@@ -243,13 +255,13 @@ class IssueAdmin(IssueSendingMixin, SortableAdminBase, admin.ModelAdmin):
         return None
 
 
-class LinkInline(admin.TabularInline):
+class LinkInline(LabelledTabularInline):
     model = Link
     extra = 0
     fields = ["position", "title", "url", "source"]
 
 
-class SectionImageInline(admin.TabularInline):
+class SectionImageInline(LabelledTabularInline):
     model = SectionImage
     extra = 1
     fields = ["image", "alt_text", "position"]

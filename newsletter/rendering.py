@@ -47,15 +47,18 @@ class RenderedIssue:
         return self.html_size > HTML_SIZE_WARNING
 
 
-def render_issue(issue) -> RenderedIssue:
-    """Render the issue's email once: the layout with CSS inlined, and a plain-text part from the same content."""
+def render_issue(issue, *, sections=None, web_url=None) -> RenderedIssue:
+    """Render the issue's email once: the layout with CSS inlined, and a plain-text part from the same content.
+
+    `sections` (from render_editions) renders an edition: only those sections, in the contents list and the
+    text part too, with `web_url` the edition's web page."""
     import css_inline
     from django.template.loader import render_to_string
 
     from newsletter.tokens import absolute
 
     newsletter = issue.newsletter
-    sections = _email_sections(issue)
+    sections = _email_sections(issue) if sections is None else sections
     subject = issue.subject or issue.title
     context = {
         "issue": issue,
@@ -67,7 +70,8 @@ def render_issue(issue) -> RenderedIssue:
         "sign_off_html": markdown_to_html(issue.sign_off),
         "intro_text": html_to_text(markdown_to_html(issue.intro)),
         "sign_off_text": html_to_text(markdown_to_html(issue.sign_off)),
-        "web_url": absolute(issue.get_absolute_url()),  # "In this issue" links to its sections there
+        # "In this issue" links to its sections there
+        "web_url": web_url or absolute(issue.get_absolute_url()),
         "sent_by": _sent_by(newsletter),
         "subscribe_url": absolute(_subscribe_path()),
         "site_host": urlsplit(absolute("/")).netloc,
@@ -84,6 +88,27 @@ def render_issue(issue) -> RenderedIssue:
     while "\n\n\n" in text:
         text = text.replace("\n\n\n", "\n\n")
     return RenderedIssue(subject=subject, preheader=issue.preheader, html=inlined, text=text)
+
+
+def render_editions(issue, editions):
+    """One RenderedIssue per (section ids, web URL): the sections are read and prepared once for all of them,
+    so the queries do not grow with the number of editions or topics; each edition costs one template run."""
+    prepared = _email_sections(issue)
+    by_id = {section.pk: section for section in prepared}
+    rendered = []
+    for section_ids, web_url in editions:
+        subset = PreparedSections(by_id[pk] for pk in section_ids if pk in by_id)
+        titled = [section for section in subset if section.heading]
+        subset.contents = titled if len(titled) >= 2 else []
+        rendered.append(render_issue(issue, sections=subset, web_url=web_url))
+    return rendered
+
+
+def issue_section_ids(issue):
+    """The issue's top-level section ids in reading order."""
+    return list(
+        Section.objects.filter(issue=issue, parent=None).order_by("position", "id").values_list("pk", flat=True)
+    )
 
 
 def _sent_by(newsletter):

@@ -8,6 +8,7 @@ from django.utils.html import format_html
 
 from newsletter.admin.accessible import LabelledTabularInline
 from newsletter.admin.delivery import IssueSendingMixin
+from newsletter.admin.topics import SectionTopicsMixin
 from newsletter.editor.weekly import start_next_issue
 from newsletter.markup import markdown_problems
 from newsletter.models import Comment, Issue, Link, Newsletter, Section, SectionImage, Tag
@@ -87,7 +88,7 @@ class IssueForm(SafeMarkdownForm):
         }
 
 
-class SectionInline(SortableStackedInline):
+class SectionInline(SectionTopicsMixin, SortableStackedInline):
     """Sections in reading order: drag to reorder, or use the Move up / Move down buttons."""
 
     model = Section
@@ -100,6 +101,7 @@ class SectionInline(SortableStackedInline):
         "source",
         ("event_date", "event_time", "venue"),
         ("fee", "booking"),
+        "topics",
     ]
     show_change_link = True
 
@@ -268,7 +270,7 @@ class SectionImageInline(LabelledTabularInline):
 
 
 @admin.register(Section)
-class SectionAdmin(admin.ModelAdmin):
+class SectionAdmin(SectionTopicsMixin, admin.ModelAdmin):
     form = SectionForm
     list_display = ["__str__", "issue", "kind", "position", "parent"]
     list_filter = ["kind", "issue__newsletter"]

@@ -18,7 +18,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 
 from newsletter.archive.search import MAX_RESULTS, add_snippets, search_issues
-from newsletter.models import Comment, Issue, Newsletter, Tag
+from newsletter.models import Comment, Issue, Newsletter, Section, Tag
 from newsletter.pagecache import cache_archive_page
 from newsletter.rendering import prepare_sections, top_level_sections
 
@@ -69,8 +69,30 @@ def issue_detail(request, newsletter_slug, slug):
         newsletter__slug=newsletter_slug,
         slug=slug,
     )
+    edition = _edition_topics(request, issue)
     issue.top_sections = prepare_sections(issue.top_sections)
-    return render(request, "archive/issue.html", {"issue": issue, "newsletter": issue.newsletter})
+    context = {"issue": issue, "newsletter": issue.newsletter, "edition_topics": edition}
+    return render(request, "archive/issue.html", context)
+
+
+def _edition_topics(request, issue):
+    """A personal edition's web link (?topics=health,events): only the sections with those topics and the
+    untagged ones, as that edition was mailed. Returns the topics' names ([] for the whole issue)."""
+    wanted = {slug for slug in request.GET.get("topics", "")[:500].split(",") if slug}
+    if not wanted:
+        return []
+    tagged, names = {}, {}
+    rows = Section.topics.through.objects.filter(section__issue=issue).values_list(
+        "section_id", "topic__slug", "topic__name"
+    )
+    for section_id, slug, name in rows:
+        tagged.setdefault(section_id, set()).add(slug)
+        if slug in wanted:
+            names[slug] = name
+    if not names:
+        return []
+    issue.top_sections = [s for s in issue.top_sections if s.pk not in tagged or tagged[s.pk] & wanted]
+    return sorted(names.values())
 
 
 @cache_archive_page

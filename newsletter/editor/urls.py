@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import path
 
 from newsletter.editor import review as editor
+from newsletter.editor import topicsend
 
 app_name = "editor"
 
@@ -22,5 +23,6 @@ urlpatterns = [
     path("issue/<int:pk>/schedule/", staff(editor.schedule), name="schedule"),
     path("issue/<int:pk>/cancel-schedule/", staff(editor.cancel_schedule), name="cancel_schedule"),
     path("issue/<int:pk>/send/", staff(editor.send_now), name="send_now"),
+    path("issue/<int:pk>/send/topics/", staff(topicsend.send_topics), name="send_topics"),
     path("markdown-preview/", staff(editor.markdown_preview), name="markdown_preview"),
 ]

@@ -7,6 +7,7 @@ sections    sections, links, images, comments
 editorial   contributions (the editors' inbox)
 audience    subscribers, subscriptions with consent, suppression
 sending     deliveries and per-issue delivery totals
+topics      topics per newsletter (on sections, chosen by readers) and an issue's editions
 
 Models import nothing of Celery, SMTP, mail, sending or the admin (import-linter checks it).
 """
@@ -26,10 +27,19 @@ from newsletter.models.editorial import Contribution, ContributionQuerySet
 from newsletter.models.rules import IssueQuerySet, status_moved
 from newsletter.models.sections import Comment, CommentQuerySet, Link, Section, SectionImage
 from newsletter.models.sending import Delivery, DeliveryQuerySet, IssueDeliveryStats
+from newsletter.models.topics import (
+    RESERVED_TOPIC_SLUGS,
+    IssueEdition,
+    Topic,
+    topic_ids,
+    topic_key,
+    validate_topic_slug,
+)
 
 __all__ = [
     "RESERVED_ISSUE_SLUGS",
     "RESERVED_NEWSLETTER_SLUGS",
+    "RESERVED_TOPIC_SLUGS",
     "Comment",
     "CommentQuerySet",
     "Contribution",
@@ -38,6 +48,7 @@ __all__ = [
     "DeliveryQuerySet",
     "Issue",
     "IssueDeliveryStats",
+    "IssueEdition",
     "IssueQuerySet",
     "Link",
     "Newsletter",
@@ -48,9 +59,13 @@ __all__ = [
     "SubscriptionQuerySet",
     "Suppression",
     "Tag",
+    "Topic",
     "canonical_address",
     "email_hash",
     "status_moved",
+    "topic_ids",
+    "topic_key",
     "validate_issue_slug",
     "validate_newsletter_slug",
+    "validate_topic_slug",
 ]

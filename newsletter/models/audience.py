@@ -35,6 +35,15 @@ class SubscriptionQuerySet(models.QuerySet):
         """The subscriptions that would receive the issue if it were sent now."""
         return self.active().filter(newsletter_id=issue.newsletter_id)
 
+    def for_topics(self, topic_ids):
+        """Those who chose at least one of `topic_ids`, or everything (no choice); all of them for no topics."""
+        if not topic_ids:
+            return self
+        wanted = models.Q(topics="")
+        for topic_id in sorted(topic_ids):
+            wanted |= models.Q(topics__contains=f",{int(topic_id)},")
+        return self.filter(wanted)
+
 
 class Subscription(models.Model):
     class Status(models.TextChoices):
@@ -61,6 +70,10 @@ class Subscription(models.Model):
     confirmed_at = models.DateTimeField(null=True, blank=True)
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The reader's topics (newsletter.models.topics.topic_key): "" is everything, topics added later included.
+    topics = models.TextField(blank=True, default="", help_text="Chosen topic ids as ,3,7,; empty: everything.")
+    topics_chosen_at = models.DateTimeField(null=True, blank=True)
+    topics_method = models.CharField(max_length=10, choices=Method.choices, blank=True)
 
     objects = SubscriptionQuerySet.as_manager()
 
@@ -72,6 +85,14 @@ class Subscription(models.Model):
 
     def __str__(self):
         return f"{self.subscriber} → {self.newsletter} ({self.status})"
+
+    def choose_topics(self, topic_ids, method, now=None):
+        """Record the reader's topics with when and how; choosing none (or every one) is "everything"."""
+        from newsletter.models.topics import topic_key
+
+        self.topics = topic_key(topic_ids)
+        self.topics_method = method
+        self.topics_chosen_at = now or timezone.now()
 
     def activate(self):
         self.status = self.Status.ACTIVE

@@ -35,7 +35,7 @@ RESERVED_NEWSLETTER_SLUGS = frozenset(
     }
 )
 SEARCH_TEXT_LIMIT = 400_000
-RESERVED_ISSUE_SLUGS = frozenset({"feed", "events", "calendar"})
+RESERVED_ISSUE_SLUGS = frozenset({"feed", "events", "calendar", "topics"})
 
 
 def _not_reserved(reserved):
@@ -163,6 +163,7 @@ class Issue(models.Model):
         "approved_by",
         "approved_at",
         "approval_withdrawn_at",
+        "send_plan",
     )
     SEND_PERMISSION = "newsletter.send_issue"  # “Can send and schedule issues”: send, schedule, pause, approve
 
@@ -202,6 +203,9 @@ class Issue(models.Model):
     approval_withdrawn_at = models.DateTimeField(
         null=True, blank=True, editable=False, help_text="When an edit withdrew the last approval."
     )
+    # How it is sent, frozen when it is scheduled or sent (newsletter.sending.editions): the mode, the selected
+    # topics and each section's topics then, so a topic deleted meanwhile changes nothing about the send.
+    send_plan = models.JSONField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

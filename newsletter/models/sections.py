@@ -34,6 +34,12 @@ class Section(models.Model):
     venue = models.CharField(max_length=300, blank=True)
     fee = models.CharField(max_length=300, blank=True)
     booking = models.TextField(blank=True, help_text="Markdown.")
+    topics = models.ManyToManyField(
+        "newsletter.Topic",
+        blank=True,
+        related_name="sections",
+        help_text="Readers who chose these topics get this section in a personal edition; none: everyone gets it.",
+    )
 
     class Meta:
         ordering = ["position", "id"]

@@ -56,6 +56,10 @@ class Delivery(models.Model):
     message_id = models.CharField(max_length=255, blank=True)
     bounce = models.CharField(max_length=9, choices=Bounce.choices, blank=True)
     bounced_at = models.DateTimeField(null=True, blank=True)
+    # The edition this person gets (newsletter.models.topics.IssueEdition); null: the issue as stored at send start.
+    edition = models.ForeignKey(
+        "newsletter.IssueEdition", on_delete=models.PROTECT, null=True, blank=True, related_name="deliveries"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = DeliveryQuerySet.as_manager()

@@ -24,11 +24,13 @@ from newsletter.mail.transport import PermanentError, TransientError, open_trans
 from newsletter.models import (
     Delivery,
     Issue,
+    IssueEdition,
     Subscription,
     Suppression,
     email_hash,
 )
 from newsletter.ratelimit import RateLimiter
+from newsletter.sending import editions
 from newsletter.sending.lease import (
     RECORD_SENT_SQL,
     Lease,
@@ -74,24 +76,37 @@ def freeze(issue):
     ON CONFLICT DO NOTHING keeps it idempotent (the unique (issue, subscriber) constraint); the
     WHERE on the outer SELECT is there for SQLite, whose parser needs it before ON CONFLICT.
     """
-    eligible = (
-        Subscription.objects.audience(issue)
-        .filter(Q(confirmed_at__isnull=True) | Q(confirmed_at__lte=issue.send_started_at or timezone.now()))
-        .values("subscriber_id")
+    plan = issue.send_plan
+    eligible = editions.audience(issue, plan).filter(
+        Q(confirmed_at__isnull=True) | Q(confirmed_at__lte=issue.send_started_at or timezone.now())
     )
-    select_sql, select_params = eligible.query.sql_with_params()
+    # A personal edition: each edition rendered once, then each subscription's topic key picks its edition in
+    # the same INSERT … SELECT. A key not planned (changed in between) gets NULL: the whole issue.
+    mapping = editions.create_editions(issue, plan, editions.key_counts(eligible)) if _personal(plan) else {}
+    edition_sql = "CASE audience.topics " + "WHEN %s THEN %s " * len(mapping) + "ELSE NULL END" if mapping else "NULL"
+    edition_params = [value for pair in mapping.items() for value in pair]
+    select_sql, select_params = eligible.values("subscriber_id", "topics").query.sql_with_params()
     created_at = connection.ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {Delivery._meta.db_table} "
-            "(issue_id, subscriber_id, status, attempts, last_error, message_id, bounce, created_at) "
-            f"SELECT %s, audience.subscriber_id, %s, 0, '', '', '', %s FROM ({select_sql}) AS audience WHERE 1 = 1 "
+            "(issue_id, subscriber_id, status, attempts, last_error, message_id, bounce, created_at, edition_id) "
+            f"SELECT %s, audience.subscriber_id, %s, 0, '', '', '', %s, {edition_sql} "
+            f"FROM ({select_sql}) AS audience WHERE 1 = 1 "
             "ON CONFLICT (issue_id, subscriber_id) DO NOTHING",
-            [issue.pk, Delivery.Status.PENDING, created_at, *select_params],
+            [issue.pk, Delivery.Status.PENDING, created_at, *edition_params, *select_params],
         )
         total = cursor.rowcount
-    logger.info(json.dumps({"event": "audience_frozen", "issue": issue.pk, "deliveries": total}))
+    logger.info(
+        json.dumps(
+            {"event": "audience_frozen", "issue": issue.pk, "deliveries": total, "editions": len(set(mapping.values()))}
+        )
+    )
     return total
+
+
+def _personal(plan):
+    return bool(plan) and plan.get("mode") == editions.PERSONAL
 
 
 @dataclass
@@ -145,7 +160,7 @@ def send_claimed(issue, ids, result, lease):
     rows = list(
         Delivery.objects.filter(id__in=ids)
         .order_by("id")
-        .values_list("id", "attempts", "subscriber_id", "subscriber__email", "subscriber__name")
+        .values_list("id", "attempts", "subscriber_id", "subscriber__email", "subscriber__name", "edition_id")
     )
     # Someone who unsubscribed (or was suppressed, or erased) after the freeze gets nothing.
     subscriber_ids = [row[2] for row in rows if row[2]]
@@ -166,10 +181,10 @@ def send_claimed(issue, ids, result, lease):
         result.skipped = lease.held().filter(id__in=to_skip).update(status=Delivery.Status.SKIPPED, leased_until=None)
     if not to_send:
         return
-    email = IssueEmail(issue)
+    emails = _emails(issue, {row[5] for row in to_send})
     limiter = RateLimiter(settings.DELIVERY_RATE_LIMIT)
     with open_transport() as transport, _asynchronous_commit(), connection.cursor() as cursor:
-        for n, (delivery_id, attempts, subscriber_id, address, name) in enumerate(to_send):
+        for n, (delivery_id, attempts, subscriber_id, address, name, edition_id) in enumerate(to_send):
             try:
                 if time.monotonic() - lease.claimed_at > lease.seconds / 2:
                     # A slow server: give the rows not yet started back while they are still ours,
@@ -179,7 +194,9 @@ def send_claimed(issue, ids, result, lease):
                 if not lease.renew_if_due():
                     raise LeaseLost("another worker took this batch's rows over")
                 limiter.wait()
-                message = email.build(delivery_id=delivery_id, subscriber_id=subscriber_id, address=address, name=name)
+                message = emails[edition_id].build(
+                    delivery_id=delivery_id, subscriber_id=subscriber_id, address=address, name=name
+                )
                 try:
                     transport.send(message, lease)
                 except TransientError as exc:
@@ -198,6 +215,14 @@ def send_claimed(issue, ids, result, lease):
                 result.lost = True
                 logger.error(json.dumps({"event": "lease_lost", "issue": issue.pk, "reason": str(exc)}))
                 break
+
+
+def _emails(issue, edition_ids):
+    """{edition id: IssueEmail} for the editions this batch sends (None: the issue as stored at send start)."""
+    emails = {None: IssueEmail(issue)} if None in edition_ids else {}
+    for edition in IssueEdition.objects.filter(pk__in=[pk for pk in edition_ids if pk is not None]):
+        emails[edition.pk] = IssueEmail(issue, subject=edition.subject, html=edition.html, text=edition.text)
+    return emails
 
 
 @contextlib.contextmanager

@@ -28,9 +28,9 @@ from newsletter.models import (
     Issue,
     IssueDeliveryStats,
     Subscriber,
-    Subscription,
 )
 from newsletter.rendering import render_issue
+from newsletter.sending import editions
 from newsletter.sending.queue import queue_batches, queue_send_issue
 from newsletter.sending.worker import OPEN, set_pause_mark
 
@@ -61,15 +61,24 @@ def can_send(issue, user=None):
 
 
 def audience_count(issue):
-    return Subscription.objects.audience(issue).count()
+    """How many would receive it now: its newsletter's active subscribers, narrowed by a scheduled topic plan."""
+    return editions.audience(issue, issue.send_plan).count()
 
 
-def start_send(issue, user=None):
+def _plan(issue, mode, topics):
+    """The topic plan to freeze: the one stored when it was scheduled, unless the editor chooses again."""
+    if mode is None and issue.status == Issue.Status.SCHEDULED and issue.send_plan:
+        return issue.send_plan
+    return editions.snapshot(issue, mode or editions.ALL, topics)
+
+
+def start_send(issue, user=None, mode=None, topics=()):
     """Start sending: freeze what is mailed onto the issue, mark it SENDING, queue send_issue after commit.
 
     Safe against double clicks and concurrent beats: only one caller moves the issue out of
     DRAFT/SCHEDULED (Issue.objects.move, a compare-and-set); the others get SendError. The move
-    also tells the archive's page cache: the issue is on the web from now on.
+    also tells the archive's page cache: the issue is on the web from now on. `mode` and `topics`
+    (newsletter.sending.editions) choose who gets what; a scheduled issue keeps the plan it was scheduled with.
     """
     problems = can_send(issue, user)
     if problems:
@@ -81,6 +90,7 @@ def start_send(issue, user=None):
         "sent_subject": rendered.subject[:200],
         "sent_html": rendered.html,
         "sent_text": rendered.text,
+        "send_plan": _plan(issue, mode, topics),
     }
     if user is not None:
         changes["send_started_by"] = user
@@ -93,14 +103,14 @@ def start_send(issue, user=None):
     return issue
 
 
-def schedule(issue, when, user=None):
-    """Send the issue once at `when`; beat's sweep picks it up (no long Celery ETA)."""
+def schedule(issue, when, user=None, mode=None, topics=()):
+    """Send the issue once at `when`; beat's sweep picks it up (no long Celery ETA). The topic plan is frozen now."""
     problems = can_send(issue, user)
     if problems:
         raise SendError(" ".join(problems))
     if when <= timezone.now():
         raise SendError("Choose a time in the future, or send it now.")
-    changes = {"scheduled_for": when}
+    changes = {"scheduled_for": when, "send_plan": editions.snapshot(issue, mode or editions.ALL, topics)}
     if user is not None:
         changes["send_started_by"] = user
     if not Issue.objects.move(issue.pk, UNSENT, Issue.Status.SCHEDULED, **changes):
@@ -111,7 +121,9 @@ def schedule(issue, when, user=None):
 
 def cancel_schedule(issue):
     """Back to draft; False when sending had already started."""
-    cancelled = Issue.objects.move(issue.pk, Issue.Status.SCHEDULED, Issue.Status.DRAFT, scheduled_for=None)
+    cancelled = Issue.objects.move(
+        issue.pk, Issue.Status.SCHEDULED, Issue.Status.DRAFT, scheduled_for=None, send_plan=None
+    )
     issue.refresh_from_db()
     return bool(cancelled)
 

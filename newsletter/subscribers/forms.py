@@ -36,6 +36,35 @@ class NewsletterChoiceField(forms.MultipleChoiceField):
         super().__init__(choices=[(n.slug, n.name) for n in newsletters], **kwargs)
 
 
+class TopicChoiceField(forms.MultipleChoiceField):
+    """The newsletters' topics as tick boxes (ids), all ticked unless the caller says otherwise."""
+
+    def __init__(self, topics=(), **kwargs):
+        kwargs.setdefault("widget", forms.CheckboxSelectMultiple)
+        kwargs.setdefault("required", False)
+        super().__init__(choices=topic_choices(topics), **kwargs)
+
+
+def topic_choices(topics):
+    topics = list(topics)
+    several = len({t.newsletter_id for t in topics}) > 1
+    return [(str(t.pk), f"{t.newsletter.name}: {t.name}" if several else t.name) for t in topics]
+
+
+def topics_by_newsletter(topics, submitted):
+    """{newsletter id: chosen topic ids}; ticking all of a newsletter's topics, or none, is "everything" (empty)."""
+    submitted = {int(value) for value in submitted}
+    offered, chosen = {}, {}
+    for topic in topics:
+        offered.setdefault(topic.newsletter_id, set()).add(topic.pk)
+        if topic.pk in submitted:
+            chosen.setdefault(topic.newsletter_id, set()).add(topic.pk)
+    return {n: (set() if chosen.get(n, set()) == ids else chosen.get(n, set())) for n, ids in offered.items()}
+
+
+TOPICS_HELP = "Every topic is ticked: you get everything, topics added later too. Untick what you do not want."
+
+
 class SubscribeForm(forms.Form):
     """Email, optional name, which newsletters; plus a honeypot field people never see."""
 
@@ -54,9 +83,13 @@ class SubscribeForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
 
-    def __init__(self, *args, newsletters=(), compact=False, **kwargs):
+    def __init__(self, *args, newsletters=(), compact=False, topics=(), **kwargs):
         super().__init__(*args, **kwargs)
         newsletters = list(newsletters)
+        self.topic_objects = list(topics)
+        if self.topic_objects:  # the full page only: the archive's compact box stays query-free ("everything")
+            self.fields["topics"] = TopicChoiceField(self.topic_objects, label="Topics", help_text=TOPICS_HELP)
+            self.initial.setdefault("topics", [str(t.pk) for t in self.topic_objects])
         self.newsletter_objects = {n.slug: n for n in newsletters}
         field = self.fields["newsletters"]
         field.choices = [(n.slug, n.name) for n in newsletters]
@@ -76,6 +109,7 @@ class SubscribeForm(forms.Form):
             Field("email"),
             Field("name"),
             Field("newsletters"),
+            *([Field("topics")] if self.topic_objects else []),
             Div(Field(HONEYPOT), css_class="hp-field", aria_hidden="true"),
             HTML('<p class="form-text">We send a link to confirm; nothing arrives until you do.</p>'),
             Submit("subscribe", "Subscribe"),
@@ -89,6 +123,11 @@ class SubscribeForm(forms.Form):
 
     def clean_newsletters(self):
         return [self.newsletter_objects[slug] for slug in dict.fromkeys(self.cleaned_data["newsletters"])]
+
+    @property
+    def chosen_topics(self):
+        """{newsletter id: topic ids} for the lifecycle (empty: everything)."""
+        return topics_by_newsletter(self.topic_objects, self.cleaned_data.get("topics") or ())
 
     def clean(self):
         # A hidden field's errors would not be shown: say them above the form.
@@ -111,18 +150,33 @@ class PreferencesForm(forms.Form):
         help_text="Untick to stop at once. A newly ticked newsletter starts after you confirm from your inbox.",
     )
 
-    def __init__(self, *args, newsletters=(), **kwargs):
+    def __init__(self, *args, newsletters=(), topics=(), **kwargs):
         super().__init__(*args, **kwargs)
         newsletters = list(newsletters)
         self.newsletter_objects = {n.slug: n for n in newsletters}
         self.fields["newsletters"].choices = [(n.slug, n.name) for n in newsletters]
+        self.topic_objects = list(topics)
+        if self.topic_objects:
+            self.fields["topics"] = TopicChoiceField(
+                self.topic_objects,
+                label="Topics you receive",
+                help_text="All ticked, or none: everything, topics added later too. "
+                "Untick a newsletter above to stop it.",
+            )
         self.helper = FormHelper(self)
         self.helper.form_class = "preferences-form"
         self.helper.layout = Layout(
             Field("name"),
             Field("newsletters"),
+            *([Field("topics")] if self.topic_objects else []),
             Submit("save", "Save changes"),
         )
+
+    @property
+    def chosen_topics(self):
+        if not self.topic_objects:
+            return None
+        return topics_by_newsletter(self.topic_objects, self.cleaned_data.get("topics") or ())
 
     def clean_name(self):
         return _line(self.cleaned_data["name"])

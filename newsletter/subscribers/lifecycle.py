@@ -34,7 +34,7 @@ from newsletter.addresses import (  # noqa: F401
     display_address,
     normalise_address,
 )
-from newsletter.models import Subscriber, Subscription, Suppression
+from newsletter.models import Subscriber, Subscription, Suppression, topic_key
 from newsletter.subscribers.confirmations import ConfirmationPlan, request_confirmation
 
 LEFT = (Subscription.Status.UNSUBSCRIBED, Subscription.Status.BOUNCED)
@@ -82,13 +82,15 @@ def _subscriber_for(address, name, by_editor=False):
 
 
 @transaction.atomic
-def subscribe(email, name, newsletters, method=Subscription.Method.FORM):
+def subscribe(email, name, newsletters, method=Subscription.Method.FORM, topics=None):
     """A request from the subscribe form or the JSON endpoint: pending subscriptions and a confirmation mail.
 
     Already-active subscriptions are left alone (their consent record too); a
     subscription the person left becomes pending again, so re-joining needs a new
     confirmation. The caller answers the same whatever happened here. Anyone may send this, so
     a known address keeps its stored name: a new one travels in the confirmation link.
+    `topics` ({newsletter id: topic ids}, empty or missing: everything) is recorded with the
+    consent of each subscription made pending here; an active one keeps its choice.
     """
     address = normalise_address(email)
     name = clean_line(name)
@@ -106,6 +108,7 @@ def subscribe(email, name, newsletters, method=Subscription.Method.FORM):
             continue
         subscription.status = Subscription.Status.PENDING
         record_consent(subscription, method, settings.CONSENT_TEXT, now)
+        subscription.choose_topics((topics or {}).get(newsletter.pk, ()), method, now)
         subscription.save()
         pending.append(newsletter)
     plan = request_confirmation(subscriber, name=new_name) if pending else ConfirmationPlan(ConfirmationPlan.NOTHING)
@@ -242,8 +245,8 @@ class PreferencesResult:
 
 
 @transaction.atomic
-def update_preferences(subscriber, name, newsletters):
-    """Set the name and the wanted newsletters.
+def update_preferences(subscriber, name, newsletters, topics=None):
+    """Set the name, the wanted newsletters and (when `topics`, {newsletter id: ids}, is given) their topics.
 
     Newsletters no longer wanted are left at once (Reason.READER). Newly wanted ones become pending
     and need a confirmation from the mailbox (the page may be a forwarded copy). Saving again while
@@ -259,6 +262,13 @@ def update_preferences(subscriber, name, newsletters):
     if unwanted:
         end_subscriptions(subscriber, [s.newsletter_id for s in unwanted], Reason.READER)
     pending, waiting = [], []
+    if topics is not None:  # the owner's page: the choice applies at once, recorded with when and how
+        for newsletter_id, chosen in topics.items():
+            subscription = current.get(newsletter_id)
+            held = newsletter_id in wanted and subscription and subscription.status in RECEIVING
+            if held and subscription.topics != topic_key(chosen):
+                subscription.choose_topics(chosen, Subscription.Method.FORM, now)
+                subscription.save(update_fields=["topics", "topics_method", "topics_chosen_at", "updated_at"])
     for newsletter_id, newsletter in wanted.items():
         subscription = current.get(newsletter_id)
         if subscription and subscription.status == Subscription.Status.ACTIVE:
@@ -269,6 +279,7 @@ def update_preferences(subscriber, name, newsletters):
         subscription = subscription or Subscription(subscriber=subscriber, newsletter=newsletter)
         subscription.status = Subscription.Status.PENDING
         record_consent(subscription, Subscription.Method.FORM, settings.CONSENT_TEXT, now)
+        subscription.choose_topics((topics or {}).get(newsletter_id, ()), Subscription.Method.FORM, now)
         subscription.save()
         pending.append(newsletter)
     plan = request_confirmation(subscriber) if pending or waiting else ConfirmationPlan(ConfirmationPlan.NOTHING)

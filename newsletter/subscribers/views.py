@@ -25,7 +25,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from newsletter import ratelimit, tokens
-from newsletter.models import Newsletter, Subscriber, Subscription, email_hash
+from newsletter.models import Newsletter, Subscriber, Subscription, Topic, email_hash, topic_ids
 from newsletter.subscribers import lifecycle
 from newsletter.subscribers.confirmations import ConfirmationPlan
 from newsletter.subscribers.forms import PreferencesForm, SubscribeForm
@@ -80,10 +80,11 @@ def _method(request):
 @require_http_methods(["GET", "POST"])
 def subscribe(request):
     newsletters = list(Newsletter.objects.all())
+    topics = list(Topic.objects.select_related("newsletter"))
     if request.method == "GET":
         wanted = request.GET.get("newsletter")
         initial = {"newsletters": [wanted]} if wanted else {}
-        form = SubscribeForm(initial=initial, newsletters=newsletters)
+        form = SubscribeForm(initial=initial, newsletters=newsletters, topics=topics)
         return render(request, "subscriptions/subscribe.html", {"form": form})
 
     data = request.POST
@@ -91,7 +92,7 @@ def subscribe(request):
         # The archive's box asks for no choice when there is only one newsletter.
         data = data.copy()
         data.setlist("newsletters", [newsletters[0].slug])
-    form = SubscribeForm(data, newsletters=newsletters)
+    form = SubscribeForm(data, newsletters=newsletters, topics=topics)
     if form.is_bot:
         return render(request, "subscriptions/subscribe_done.html", {"message": done_message()})
     if _limited_ip(request):
@@ -101,7 +102,13 @@ def subscribe(request):
     address = form.cleaned_data["email"]
     if _limited_address(address):
         return _too_many(request, form)
-    lifecycle.subscribe(address, form.cleaned_data["name"], form.cleaned_data["newsletters"], _method(request))
+    lifecycle.subscribe(
+        address,
+        form.cleaned_data["name"],
+        form.cleaned_data["newsletters"],
+        _method(request),
+        topics=form.chosen_topics,
+    )
     return render(request, "subscriptions/subscribe_done.html", {"message": done_message()})
 
 
@@ -237,6 +244,7 @@ def preferences(request, token):
     if subscriber is None:
         return _bad_link(request, "We hold nothing about this address any more.", status=404)
     newsletters = list(Newsletter.objects.all())
+    topics = list(Topic.objects.select_related("newsletter"))
     context = {"address": lifecycle.display_address(subscriber.email), "subscriber": subscriber}
     action = request.POST.get("action", "save")
     if request.method == "POST" and action == "erase" and request.POST.get("confirm_erase") == "yes":
@@ -250,10 +258,10 @@ def preferences(request, token):
         context["notice"] = "You have left every newsletter. Nothing more will be sent to you."
         form = None
     elif request.method == "POST":
-        form = PreferencesForm(request.POST, newsletters=newsletters)
+        form = PreferencesForm(request.POST, newsletters=newsletters, topics=topics)
         if form.is_valid():
             result = lifecycle.update_preferences(
-                subscriber, form.cleaned_data["name"], form.cleaned_data["newsletters"]
+                subscriber, form.cleaned_data["name"], form.cleaned_data["newsletters"], topics=form.chosen_topics
             )
             notice = ["Saved."]
             if result.left:
@@ -268,11 +276,21 @@ def preferences(request, token):
         form = None
     subscriber.refresh_from_db()
     held = list(subscriber.subscriptions.select_related("newsletter").order_by("newsletter__name"))
+    names = {t.pk: t.name for t in topics}
+    for s in held:  # the consent record shows the topics too ("Everything" when none were chosen)
+        s.topic_names = ", ".join(names[pk] for pk in sorted(topic_ids(s.topics)) if pk in names)
     if form is None:
         receiving = [s.newsletter.slug for s in held if s.status in lifecycle.RECEIVING]
-        form = PreferencesForm(initial={"name": subscriber.name, "newsletters": receiving}, newsletters=newsletters)
+        initial = {"name": subscriber.name, "newsletters": receiving, "topics": _ticked(topics, held)}
+        form = PreferencesForm(initial=initial, newsletters=newsletters, topics=topics)
     context.update({"form": form, "subscriptions": held})
     return render(request, "subscriptions/preferences.html", context, status=context.pop("status", 200))
+
+
+def _ticked(topics, subscriptions):
+    """The topic boxes to tick: a subscription's chosen topics, or all of its newsletter's for "everything"."""
+    chosen = {s.newsletter_id: topic_ids(s.topics) for s in subscriptions}
+    return [str(t.pk) for t in topics if not chosen.get(t.newsletter_id) or t.pk in chosen[t.newsletter_id]]
 
 
 @csrf_exempt

@@ -1,0 +1,80 @@
+"""Topics: what a newsletter's sections are about, chosen by readers; and an issue's editions.
+
+A section may carry topics (Section.topics). A subscription stores the reader's choice as a key,
+",3,7," (topic ids, sorted, between commas), "" for "everything": the default, which includes topics
+added later. A reader who chose none is "everything", never "nothing". The key lets the audience
+freeze filter and group by topic in SQL (one LIKE per selected topic), without a join per topic.
+
+An edition is one rendering of an issue for one set of sections (newsletter.sending.editions plans
+them, once per distinct topic set in the audience, never per recipient); Delivery.edition says which
+one each person got, so a retried delivery gets the same one.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.urls import reverse
+
+from newsletter.models.content import Issue, Newsletter
+
+# /<newsletter>/topics/<topic>/ and its feed: slugs a topic cannot take.
+RESERVED_TOPIC_SLUGS = frozenset({"feed", "all", "everything", "none", "topics", "new", "add"})
+
+
+def validate_topic_slug(value):
+    if value in RESERVED_TOPIC_SLUGS:
+        raise ValidationError(f"“{value}” is used by the site's own pages; choose another slug.")
+
+
+def topic_key(topic_ids):
+    """The stored form of a choice: ",3,7,"; "" (everything) for no topics."""
+    ids = sorted({int(t) for t in topic_ids})
+    return f",{','.join(map(str, ids))}," if ids else ""
+
+
+def topic_ids(key):
+    """The topic ids of a stored choice (an empty set is "everything")."""
+    return frozenset(int(part) for part in (key or "").split(",") if part)
+
+
+class Topic(models.Model):
+    newsletter = models.ForeignKey(Newsletter, on_delete=models.CASCADE, related_name="topics")
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=100, validators=[validate_topic_slug])
+    description = models.TextField(blank=True, help_text="Shown to readers beside the topic's tick box.")
+    position = models.PositiveIntegerField(default=0, help_text="Order on the forms and pages.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["newsletter", "position", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["newsletter", "slug"], name="topic_slug_unique_per_newsletter"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("archive:topic", args=[self.newsletter.slug, self.slug])
+
+
+class IssueEdition(models.Model):
+    """What one group of an issue's recipients is mailed: the sections for their topics (plus untagged ones)."""
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="editions")
+    number = models.PositiveSmallIntegerField()
+    label = models.CharField(max_length=500, help_text="“All sections”, or the topics it carries.")
+    topic_ids = models.JSONField(default=list, help_text="Empty: every section.")
+    section_ids = models.JSONField(default=list)
+    recipients = models.PositiveIntegerField(default=0, help_text="As frozen.")
+    subject = models.CharField(max_length=200)
+    html = models.TextField()
+    text = models.TextField()
+    web_url = models.CharField(max_length=1000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["issue", "number"]
+        constraints = [models.UniqueConstraint(fields=["issue", "number"], name="one_edition_number_per_issue")]
+
+    def __str__(self):
+        return f"{self.issue} – {self.label}"

@@ -8,9 +8,10 @@ but issues change a few times a week, while one issue changes the home page, its
 newsletter's list, tag pages and search results alike.
 
 What replaces the token:
-- save() and delete() of newsletters, issues, sections, links, comments and tags,
-  changes to an issue's tags, and every status move (`Issue.objects.move` sends `status_moved`:
-  an issue is on the web from the moment it sends) (signals, connected in apps.py via `connect_signals`);
+- save() and delete() of newsletters, issues, sections, links, comments, tags and topics,
+  changes to an issue's tags and to a section's topics (topic pages), and every status move
+  (`Issue.objects.move` sends `status_moved`: an issue is on the web from the moment it sends)
+  (signals, connected in apps.py via `connect_signals`);
 - any successful POST in the admin by staff (AdminEditsRefreshArchive), because
   some admin actions update rows in bulk (hiding comments), which sends no signals;
 - `archive_changed()`, which code that writes with QuerySet.update() or
@@ -157,10 +158,11 @@ def _changed(sender, **kwargs):
 
 def connect_signals():
     """Called once from NewsletterConfig.ready()."""
-    from newsletter.models import Comment, Issue, Link, Newsletter, Section, Tag, status_moved
+    from newsletter.models import Comment, Issue, Link, Newsletter, Section, Tag, Topic, status_moved
 
-    for model in (Newsletter, Issue, Section, Link, Comment, Tag):
+    for model in (Newsletter, Issue, Section, Link, Comment, Tag, Topic):
         post_save.connect(_changed, sender=model, dispatch_uid=f"archive-cache-save-{model.__name__}")
         post_delete.connect(_changed, sender=model, dispatch_uid=f"archive-cache-delete-{model.__name__}")
     m2m_changed.connect(_changed, sender=Issue.tags.through, dispatch_uid="archive-cache-issue-tags")
+    m2m_changed.connect(_changed, sender=Section.topics.through, dispatch_uid="archive-cache-section-topics")
     status_moved.connect(_changed, sender=Issue, dispatch_uid="archive-cache-issue-moved")  # e.g. sending starts

@@ -20,7 +20,7 @@ from django.urls import include, path
 from django.utils import timezone
 
 from newsletter import tokens
-from newsletter.models import Delivery, Issue, Section, Subscriber, Subscription
+from newsletter.models import Delivery, Issue, Section, Subscriber, Subscription, Topic
 from tests.browser_helpers import log_in_as_editor
 from tests.conftest import RICH_SECTIONS
 from tests.services import require_service
@@ -94,6 +94,9 @@ def site(archive, make_issue, newsletter):
     pending = Subscriber.objects.create(email="pending@example.org")
     Subscription.objects.create(subscriber=pending, newsletter=newsletter, status=Subscription.Status.PENDING)
     sending = make_issue("Weekly update 7 June 2011", status=Issue.Status.SENDING, send_started_at=timezone.now())
+    events = Topic.objects.create(newsletter=newsletter, name="Events", slug="events", description="What's on.")
+    for section in Section.objects.filter(issue__in=archive.published, parent=None).exclude(kind=Section.Kind.CLOSING):
+        section.topics.add(events)
     Delivery.objects.create(issue=sending, subscriber=active, status=Delivery.Status.SENT)
     Delivery.objects.create(issue=sending, subscriber=pending)
     return {
@@ -127,6 +130,7 @@ PUBLIC = [
     page_case("issue", lambda s: s["archive"].rich.get_absolute_url()),
     page_case("search", lambda s: "/search/?q=dementia"),
     page_case("tag", lambda s: "/tags/events/"),
+    page_case("topic", lambda s: f"/{s['newsletter'].slug}/topics/events/"),
     page_case("contribute", lambda s: f"/contribute/{s['newsletter'].slug}/"),
 ]
 SUBSCRIBERS = [

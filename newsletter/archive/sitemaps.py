@@ -1,9 +1,9 @@
-"""sitemap.xml: the home page, each newsletter's archive and every published issue."""
+"""sitemap.xml: the home page, each newsletter's archive, every published issue and every topic page with sections."""
 
 from django.contrib.sitemaps import Sitemap
 from django.urls import reverse
 
-from newsletter.models import Issue, Newsletter
+from newsletter.models import Issue, Newsletter, Topic
 
 
 class HomeSitemap(Sitemap):
@@ -34,4 +34,16 @@ class IssueSitemap(Sitemap):
         return issue.updated_at
 
 
-SITEMAPS = {"home": HomeSitemap, "newsletters": NewsletterSitemap, "issues": IssueSitemap}
+class TopicSitemap(Sitemap):
+    """Topics with at least one published section (an empty topic page has nothing to index)."""
+
+    changefreq = "weekly"
+
+    def items(self):
+        published = Topic.objects.filter(
+            sections__parent=None, sections__issue__status__in=Issue.PUBLISHED_STATUSES
+        ).values("pk")
+        return Topic.objects.filter(pk__in=published).select_related("newsletter").order_by("pk")
+
+
+SITEMAPS = {"home": HomeSitemap, "newsletters": NewsletterSitemap, "issues": IssueSitemap, "topics": TopicSitemap}

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from newsletter.archive import calendar
+from newsletter.archive import calendar, topics
 from newsletter.archive import contribute as contributions
 from newsletter.archive import views as archive
 from newsletter.archive.feeds import NewsletterFeed
@@ -17,5 +17,7 @@ urlpatterns = [
     path("<slug:slug>/", archive.newsletter_archive, name="newsletter"),
     path("<slug:slug>/feed/", cache_archive_page(NewsletterFeed()), name="feed"),
     path("<slug:slug>/events.ics", calendar.newsletter_events, name="events"),
+    path("<slug:newsletter_slug>/topics/<slug:slug>/", topics.topic_detail, name="topic"),
+    path("<slug:newsletter_slug>/topics/<slug:slug>/feed/", cache_archive_page(topics.TopicFeed()), name="topic_feed"),
     path("<slug:newsletter_slug>/<slug:slug>/", archive.issue_detail, name="issue"),
 ]

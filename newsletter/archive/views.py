@@ -51,7 +51,9 @@ def newsletter_archive(request, slug):
     page = _page(request, issues, settings.ARCHIVE_PAGE_SIZE)
     for issue in page:
         issue.newsletter = newsletter
-    return render(request, "archive/newsletter.html", {"newsletter": newsletter, "page_obj": page})
+    topics = newsletter.topics.order_by("position", "name").only("name", "slug", "newsletter_id")
+    context = {"newsletter": newsletter, "page_obj": page, "topics": topics}
+    return render(request, "archive/newsletter.html", context)
 
 
 @cache_archive_page

@@ -2,7 +2,8 @@
 
 Posts are keyed by (file name, post ordinal); the content hash tells an
 unchanged post from a changed one. Issues an editor has saved in the admin are
-never overwritten.
+never overwritten. Sections get the newsletter's topics that the seed's tags and
+digest headings name (importer/topics.py), never undoing an editor's choice.
 """
 
 import datetime
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils.text import slugify
 
+from newsletter.importer.topics import TopicMatcher, apply_topics, editor_choices, restore_choices
 from newsletter.models import RESERVED_NEWSLETTER_SLUGS, Comment, Issue, Link, Newsletter, Section, Tag
 
 PREHEADER_LENGTH = 150
@@ -23,9 +25,14 @@ class FileReport:
     counts: Counter = field(default_factory=Counter)
 
     def line(self):
-        total = sum(self.counts.values())
+        total = self.total()
         parts = ", ".join(f"{self.counts[k]} {k}" for k in ("created", "unchanged", "changed", "updated", "kept"))
-        return f"{self.name}: {total} issue{'s' if total != 1 else ''} — {parts}"
+        tagged = self.counts["sections given topics"]
+        topics = f"; {tagged} section{'s' if tagged != 1 else ''} given topics" if tagged else ""
+        return f"{self.name}: {total} issue{'s' if total != 1 else ''} — {parts}{topics}"
+
+    def total(self):
+        return sum(self.counts[k] for k in ("created", "unchanged", "changed", "updated", "kept"))
 
 
 def _plain(markdown_text, limit):
@@ -87,8 +94,9 @@ def _write_sections(issue, parsed_sections):
         write(parsed, None)
 
 
-def _fill(issue, parsed):
-    """Write the parsed content into an issue (new, or one being refreshed)."""
+def _fill(issue, parsed, matcher=None):
+    """Write the parsed content into an issue (new, or one being refreshed), keeping editors' section topics."""
+    chosen = editor_choices(issue, matcher) if issue.pk and matcher else []
     issue.title = parsed.title[:300]
     issue.subject = parsed.title[:200]
     issue.preheader = _preheader(parsed)
@@ -104,6 +112,7 @@ def _fill(issue, parsed):
     issue.sections.all().delete()
     issue.comments.all().delete()
     _write_sections(issue, parsed.sections)
+    restore_choices(issue, chosen)
     Comment.objects.bulk_create(
         Comment(
             issue=issue,
@@ -128,6 +137,7 @@ def load_file(seed, issues, *, update=False, progress=None) -> FileReport:
     report = FileReport(seed.path.name)
     with transaction.atomic():
         newsletter = _newsletter(seed.newsletter_slug, seed.meta)
+        matcher = TopicMatcher(newsletter)
         existing = {
             issue.source_ordinal: issue
             for issue in Issue.objects.filter(source_file=seed.path.name).select_for_update()
@@ -150,8 +160,10 @@ def load_file(seed, issues, *, update=False, progress=None) -> FileReport:
             elif issue.edited_in_admin:
                 report.counts["kept"] += 1
             else:
-                _fill(issue, parsed)
+                _fill(issue, parsed, matcher)
                 report.counts["updated"] += 1
+            if issue.newsletter_id == newsletter.pk:  # topics are the newsletter's own
+                report.counts["sections given topics"] += apply_topics(issue, parsed.tags, matcher)
             if progress:
                 progress.update(1)
     return report

@@ -40,6 +40,9 @@ class Section(models.Model):
         related_name="sections",
         help_text="Readers who chose these topics get this section in a personal edition; none: everyone gets it.",
     )
+    # The topics the importer last gave this section (newsletter.importer.topics): while the section's topics are
+    # still exactly these, the importer may change them; once an editor changes them, it never touches them again.
+    imported_topic_ids = models.JSONField(default=list, blank=True, editable=False)
 
     class Meta:
         ordering = ["position", "id"]

@@ -13,9 +13,11 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
+from newsletter import outbound
 from newsletter.models import Link
 
 HREF = re.compile(r'href="(https?://[^"]+)"')
@@ -35,9 +37,11 @@ class LinkResult:
 
 
 def _request(url, method, timeout):
+    allow_private = settings.LINKCHECK_ALLOW_PRIVATE
+    outbound.check(url, allow_private)
     request = urllib.request.Request(url, method=method, headers={"User-Agent": USER_AGENT})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with outbound.opener(allow_private).open(request, timeout=timeout) as response:
             return response.status
     except urllib.error.HTTPError as exc:
         return exc.code

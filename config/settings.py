@@ -330,4 +330,6 @@ CELERY_BEAT_SCHEDULE["prune-revisions"] = {"task": "newsletter.revisions.prune",
 # import_seeds refuses a seed file (or sidecar) larger than this, before reading it (docs/importer.md).
 # The link check never requests loopback, private or link-local addresses unless this is on (tests).
 LINKCHECK_ALLOW_PRIVATE = env.bool("LINKCHECK_ALLOW_PRIVATE", default=False)
+# The link check never requests loopback, private or link-local addresses unless this is on (tests).
+LINKCHECK_ALLOW_PRIVATE = env.bool("LINKCHECK_ALLOW_PRIVATE", default=False)
 IMPORT_MAX_FILE_BYTES = env.int("IMPORT_MAX_FILE_BYTES", default=4 * 1024 * 1024)

@@ -223,6 +223,8 @@ class IssueAdmin(IssueSendingMixin, SortableAdminBase, admin.ModelAdmin):
         review = reverse("editor:review", args=[obj.pk])
         label = "Review and send" if obj.status in (Issue.Status.DRAFT, Issue.Status.SCHEDULED) else "Preview"
         web = format_html(' · <a href="{}">web page</a>', obj.get_absolute_url()) if obj.is_published else ""
+        if obj.status in Issue.APPROVABLE_STATUSES:  # the composer (editor/compose.py)
+            web = format_html(' · <a href="{}">Compose</a>{}', reverse("editor:compose", args=[obj.pk]), web)
         return format_html('<a href="{}">{}</a>{}', review, label, web)
 
     def save_model(self, request, obj, form, change):

@@ -3,8 +3,8 @@
 from django.contrib import admin
 from django.urls import path
 
+from newsletter.editor import compose, topicsend
 from newsletter.editor import review as editor
-from newsletter.editor import topicsend
 
 app_name = "editor"
 
@@ -24,5 +24,14 @@ urlpatterns = [
     path("issue/<int:pk>/cancel-schedule/", staff(editor.cancel_schedule), name="cancel_schedule"),
     path("issue/<int:pk>/send/", staff(editor.send_now), name="send_now"),
     path("issue/<int:pk>/send/topics/", staff(topicsend.send_topics), name="send_topics"),
+    path("issue/<int:pk>/compose/", staff(compose.compose), name="compose"),
+    path("issue/<int:pk>/compose/data/", staff(compose.data), name="compose_data"),
+    path("issue/<int:pk>/compose/issue/", staff(compose.save_issue), name="compose_issue"),
+    path("issue/<int:pk>/compose/section/<int:section_id>/", staff(compose.save_section), name="compose_section"),
+    path("issue/<int:pk>/compose/structure/", staff(compose.change_structure), name="compose_structure"),
+    path("issue/<int:pk>/compose/paste/", staff(compose.convert_paste), name="compose_paste"),
+    path("issue/<int:pk>/compose/presence/", staff(compose.presence), name="compose_presence"),
+    path("issue/<int:pk>/compose/preview/email/", staff(compose.email_preview), name="compose_email_preview"),
+    path("issue/<int:pk>/compose/preview/text/", staff(compose.text_preview), name="compose_text_preview"),
     path("markdown-preview/", staff(editor.markdown_preview), name="markdown_preview"),
 ]

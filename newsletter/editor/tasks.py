@@ -3,7 +3,7 @@
 from celery import shared_task
 
 from newsletter.editor import linkcheck
-from newsletter.models import Issue
+from newsletter.models import Issue, Revision
 
 
 @shared_task(name="newsletter.tasks.check_issue_links")
@@ -13,3 +13,9 @@ def check_issue_links(issue_id):
         return 0
     results = linkcheck.check_issue_links(issue)
     return sum(result.broken for result in results.values())
+
+
+@shared_task(name="newsletter.revisions.prune")
+def prune_revisions():
+    """Daily (beat): delete revisions older than REVISION_RETENTION_DAYS, never the approved, sent or latest ones."""
+    return Revision.objects.prune()

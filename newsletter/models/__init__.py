@@ -8,11 +8,13 @@ editorial   contributions (the editors' inbox)
 audience    subscribers, subscriptions with consent, suppression
 sending     deliveries and per-issue delivery totals
 topics      topics per newsletter (on sections, chosen by readers) and an issue's editions
+revisions   a snapshot of an issue's content per save (history, diffs, the approved and the sent version)
 
 Models import nothing of Celery, SMTP, mail, sending or the admin (import-linter checks it).
 """
 
 from newsletter.addresses import canonical_address, email_hash
+from newsletter.models import revisions
 from newsletter.models.audience import Subscriber, Subscription, SubscriptionQuerySet, Suppression
 from newsletter.models.content import (
     RESERVED_ISSUE_SLUGS,
@@ -24,6 +26,7 @@ from newsletter.models.content import (
     validate_newsletter_slug,
 )
 from newsletter.models.editorial import Contribution, ContributionQuerySet
+from newsletter.models.revisions import Revision, RevisionQuerySet
 from newsletter.models.rules import IssueQuerySet, status_moved
 from newsletter.models.sections import Comment, CommentQuerySet, Link, Section, SectionImage
 from newsletter.models.sending import Delivery, DeliveryQuerySet, IssueDeliveryStats
@@ -35,6 +38,8 @@ from newsletter.models.topics import (
     topic_key,
     validate_topic_slug,
 )
+
+revisions.connect()
 
 __all__ = [
     "RESERVED_ISSUE_SLUGS",
@@ -52,6 +57,8 @@ __all__ = [
     "IssueQuerySet",
     "Link",
     "Newsletter",
+    "Revision",
+    "RevisionQuerySet",
     "Section",
     "SectionImage",
     "Subscriber",

@@ -8,6 +8,8 @@ content_changed() -> int                        content changed: withdraw the ap
 Issue.save() calls content_changed() when the issue's own content fields change, and the model
 signals at the end of models/sections.py (sections, links, images) and models/content.py (tags)
 call it for the rest, so every door (the admin, contributions, the shell) withdraws an approval.
+The same signals record a revision (models/revisions.py: one snapshot per issue per transaction), and
+approve() marks the revision it approved.
 Issue.save() never writes the fields these own (Issue.WORKFLOW_FIELDS).
 """
 
@@ -52,12 +54,17 @@ class IssueQuerySet(models.QuerySet):
         return moved
 
     def approve(self, pk, by):
-        """Approve a draft or scheduled issue as it is now (one UPDATE); False when it is neither."""
-        return bool(
+        """Approve a draft or scheduled issue as it is now (one UPDATE; its revision marked); False if neither."""
+        from newsletter.models import revisions
+
+        approved = bool(
             self.filter(pk=pk, status__in=self.model.APPROVABLE_STATUSES).update(
                 approved_by=by, approved_at=timezone.now(), approval_withdrawn_at=None
             )
         )
+        if approved:
+            revisions.mark_approved(pk, by)
+        return approved
 
     def content_changed(self):
         """The content of these issues changed: withdraw the approval of those not yet sending (one UPDATE).

@@ -28,6 +28,7 @@ from newsletter.models import (
     Issue,
     IssueDeliveryStats,
     Subscriber,
+    revisions,
 )
 from newsletter.rendering import render_issue
 from newsletter.sending import editions
@@ -55,6 +56,8 @@ def can_send(issue, user=None):
         problems.append(f"It is {issue.get_status_display().lower()}; only a draft or scheduled issue can be sent.")
     if issue.newsletter.requires_approval and not issue.approved_at:
         problems.append("This newsletter needs a second editor to approve each issue before it is sent.")
+    elif issue.newsletter.requires_approval and not revisions.approval_is_current(issue):
+        problems.append("It changed since it was approved (see its history); it needs approving again.")
     elif issue.newsletter.requires_approval and user is not None and issue.approved_by_id == user.pk:
         problems.append("You approved this issue; a second editor must be the one to send it.")
     return problems

@@ -4,7 +4,7 @@ The tasks live with their area (sending/tasks.py, subscribers/tasks.py, editor/t
 their registered names are stable, whatever module holds them.
 """
 
-from newsletter.editor.tasks import check_issue_links  # noqa: F401
+from newsletter.editor.tasks import check_issue_links, prune_revisions  # noqa: F401
 from newsletter.health import record_heartbeat  # noqa: F401
 from newsletter.sending.tasks import prune_deliveries_task, send_batch_task, send_issue_task, sweep_task  # noqa: F401
 from newsletter.subscribers.tasks import send_confirmation, send_welcome  # noqa: F401

@@ -75,6 +75,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "newsletter.pagecache.AdminEditsRefreshArchive",  # after auth: it asks who posted
+    "newsletter.editor.history.EditorMiddleware",  # after auth: revisions record who saved
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -319,10 +320,14 @@ CELERY_BEAT_SCHEDULE["prune-deliveries"] = {
     "task": "newsletter.sending.housekeeping.prune_deliveries",
     "schedule": 24 * 3600.0,
 }
-
-# The link check never requests loopback, private or link-local addresses unless this is on (tests).
-LINKCHECK_ALLOW_PRIVATE = env.bool("LINKCHECK_ALLOW_PRIVATE", default=False)
+# Revisions of issues (docs/editor.md#history): saves by one editor within this many seconds fold into one;
+# revisions older than REVISION_RETENTION_DAYS are pruned daily, except the approved, sent and latest ones.
+REVISION_FOLD_SECONDS = env.int("REVISION_FOLD_SECONDS", default=300)
+REVISION_RETENTION_DAYS = env.int("REVISION_RETENTION_DAYS", default=180)
+CELERY_BEAT_SCHEDULE["prune-revisions"] = {"task": "newsletter.revisions.prune", "schedule": 24 * 3600.0}
 
 # --- importer ---
 # import_seeds refuses a seed file (or sidecar) larger than this, before reading it (docs/importer.md).
+# The link check never requests loopback, private or link-local addresses unless this is on (tests).
+LINKCHECK_ALLOW_PRIVATE = env.bool("LINKCHECK_ALLOW_PRIVATE", default=False)
 IMPORT_MAX_FILE_BYTES = env.int("IMPORT_MAX_FILE_BYTES", default=4 * 1024 * 1024)

@@ -44,6 +44,22 @@ class SubscriptionQuerySet(models.QuerySet):
             wanted |= models.Q(topics__contains=f",{int(topic_id)},")
         return self.filter(wanted)
 
+    def in_segment(self, criteria):
+        """Those matching a segment's criteria (Segment.criteria(), also frozen in a send plan): every test is a
+        WHERE clause, so the audience freeze stays one INSERT … SELECT. Empty criteria match everyone."""
+        subscriptions = self.for_topics(criteria.get("topics") or ())
+        if criteria.get("since"):
+            since = criteria["since"]
+            subscriptions = subscriptions.filter(
+                models.Q(confirmed_at__date__gte=since)
+                | models.Q(confirmed_at__isnull=True, created_at__date__gte=since)
+            )
+        if criteria.get("method"):
+            subscriptions = subscriptions.filter(method=criteria["method"])
+        if criteria.get("domain"):
+            subscriptions = subscriptions.filter(subscriber__email__endswith=f"@{criteria['domain']}")
+        return subscriptions
+
 
 class Subscription(models.Model):
     class Status(models.TextChoices):

@@ -9,9 +9,10 @@ Three modes (Issue.send_plan["mode"]), chosen on the Send to topics screen:
                beyond EDITION_CAP editions everyone gets the whole issue (said before sending)
 
 snapshot() freezes the newsletter's topics, the selection and each section's topics when the issue is
-scheduled or sent, so a topic deleted meanwhile changes nothing about the send. A subscription's choice
-is a key (",3,7,"; "" is everything, newsletter.models.topics), so the audience filter and the grouping
-by choice are one SQL query each, however many topics there are.
+scheduled or sent, so a topic deleted meanwhile changes nothing about the send. A segment chosen as the
+audience (newsletter.models.topics.Segment) is frozen the same way, as its criteria, and narrows any mode.
+A subscription's choice is a key (",3,7,"; "" is everything, newsletter.models.topics), so the audience
+filter and the grouping by choice are one SQL query each, however many topics there are.
 """
 
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count
 
 from newsletter.models import IssueEdition, Section, Subscription, Topic, topic_ids
+from newsletter.models.topics import Segment
 from newsletter.rendering import issue_section_ids, render_editions
 from newsletter.tokens import absolute
 
@@ -32,7 +34,7 @@ EDITION_CAP = 64
 FULL_LABEL = "All sections"
 
 
-def snapshot(issue, mode=ALL, selected=()):
+def snapshot(issue, mode=ALL, selected=(), segment=None):
     """The plan stored on the issue (Issue.send_plan) when it is scheduled or sent."""
     topics = list(Topic.objects.filter(newsletter_id=issue.newsletter_id).values("id", "name", "slug"))
     known = {t["id"] for t in topics}
@@ -45,7 +47,18 @@ def snapshot(issue, mode=ALL, selected=()):
         "selected": sorted({int(t) for t in selected} & known),
         "topics": topics,
         "sections": sections,
+        "segment": _segment(issue, segment),
     }
+
+
+def _segment(issue, segment):
+    """A segment's name and criteria as they are now; only the issue's newsletter's own."""
+    if segment is None:
+        return None
+    segment = Segment.objects.filter(pk=getattr(segment, "pk", segment), newsletter_id=issue.newsletter_id).first()
+    if segment is None:
+        return None
+    return {"id": segment.pk, "name": segment.name, "criteria": segment.criteria()}
 
 
 def audience(issue, plan=None):
@@ -53,6 +66,8 @@ def audience(issue, plan=None):
     subscriptions = Subscription.objects.audience(issue)
     if plan and plan.get("mode") in (TOPICS, PERSONAL) and plan.get("selected"):
         subscriptions = subscriptions.for_topics(plan["selected"])
+    if plan and plan.get("segment"):
+        subscriptions = subscriptions.in_segment(plan["segment"]["criteria"])
     return subscriptions
 
 

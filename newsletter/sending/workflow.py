@@ -68,20 +68,21 @@ def audience_count(issue):
     return editions.audience(issue, issue.send_plan).count()
 
 
-def _plan(issue, mode, topics):
+def _plan(issue, mode, topics, segment=None):
     """The topic plan to freeze: the one stored when it was scheduled, unless the editor chooses again."""
-    if mode is None and issue.status == Issue.Status.SCHEDULED and issue.send_plan:
+    if mode is None and segment is None and issue.status == Issue.Status.SCHEDULED and issue.send_plan:
         return issue.send_plan
-    return editions.snapshot(issue, mode or editions.ALL, topics)
+    return editions.snapshot(issue, mode or editions.ALL, topics, segment)
 
 
-def start_send(issue, user=None, mode=None, topics=()):
+def start_send(issue, user=None, mode=None, topics=(), segment=None):
     """Start sending: freeze what is mailed onto the issue, mark it SENDING, queue send_issue after commit.
 
     Safe against double clicks and concurrent beats: only one caller moves the issue out of
     DRAFT/SCHEDULED (Issue.objects.move, a compare-and-set); the others get SendError. The move
     also tells the archive's page cache: the issue is on the web from now on. `mode` and `topics`
-    (newsletter.sending.editions) choose who gets what; a scheduled issue keeps the plan it was scheduled with.
+    (newsletter.sending.editions) choose who gets what, `segment` (a Segment or its id) narrows the audience;
+    a scheduled issue keeps the plan it was scheduled with.
     """
     problems = can_send(issue, user)
     if problems:
@@ -93,7 +94,7 @@ def start_send(issue, user=None, mode=None, topics=()):
         "sent_subject": rendered.subject[:200],
         "sent_html": rendered.html,
         "sent_text": rendered.text,
-        "send_plan": _plan(issue, mode, topics),
+        "send_plan": _plan(issue, mode, topics, segment),
     }
     if user is not None:
         changes["send_started_by"] = user
@@ -106,14 +107,14 @@ def start_send(issue, user=None, mode=None, topics=()):
     return issue
 
 
-def schedule(issue, when, user=None, mode=None, topics=()):
+def schedule(issue, when, user=None, mode=None, topics=(), segment=None):
     """Send the issue once at `when`; beat's sweep picks it up (no long Celery ETA). The topic plan is frozen now."""
     problems = can_send(issue, user)
     if problems:
         raise SendError(" ".join(problems))
     if when <= timezone.now():
         raise SendError("Choose a time in the future, or send it now.")
-    changes = {"scheduled_for": when, "send_plan": editions.snapshot(issue, mode or editions.ALL, topics)}
+    changes = {"scheduled_for": when, "send_plan": editions.snapshot(issue, mode or editions.ALL, topics, segment)}
     if user is not None:
         changes["send_started_by"] = user
     if not Issue.objects.move(issue.pk, UNSENT, Issue.Status.SCHEDULED, **changes):

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from newsletter import tokens
 from newsletter.models import Delivery, Issue, Section, Subscriber, Subscription, Topic
+from newsletter.models.topics import Segment
 from tests.browser_helpers import log_in_as_editor
 from tests.conftest import RICH_SECTIONS
 from tests.services import require_service
@@ -97,6 +98,8 @@ def site(archive, make_issue, newsletter):
     events = Topic.objects.create(newsletter=newsletter, name="Events", slug="events", description="What's on.")
     for section in Section.objects.filter(issue__in=archive.published, parent=None).exclude(kind=Section.Kind.CLOSING):
         section.topics.add(events)
+    segment = Segment.objects.create(newsletter=newsletter, name="Colleagues", domain="example.org")
+    segment.topics.add(events)
     Delivery.objects.create(issue=sending, subscriber=active, status=Delivery.Status.SENT)
     Delivery.objects.create(issue=sending, subscriber=pending)
     return {
@@ -107,6 +110,7 @@ def site(archive, make_issue, newsletter):
         "active": active,
         "pending": pending,
         "section": draft.sections.get(kind=Section.Kind.EVENT),
+        "segment": segment,
     }
 
 
@@ -162,6 +166,12 @@ EDITOR = [
     ),
     page_case("review-sending", lambda s: f"/admin/editor/issue/{s['sending'].pk}/review/", editor=True),
     page_case("send-now", lambda s: f"/admin/editor/issue/{s['draft'].pk}/send/", editor=True),
+    page_case(
+        "send-topics-segment",
+        lambda s: f"/admin/editor/issue/{s['draft'].pk}/send/topics/?mode=all&segment={s['segment'].pk}",
+        editor=True,
+    ),
+    page_case("segment-change", lambda s: f"/admin/newsletter/segment/{s['segment'].pk}/change/", editor=True),
 ]
 
 

@@ -1,6 +1,6 @@
 """Benchmark the real send path end to end.
 
-    manage.py bench_send --subscribers N [--workers K] [--json] [--dkim]
+    manage.py bench_send --subscribers N [--workers K] [--json] [--dkim] [--topics T [--choices C]]
 
 Creates N throwaway subscribers of a throwaway newsletter, copies a real imported issue into
 it, starts K Celery worker processes (one `celery -A config worker --concurrency K`) on the
@@ -11,6 +11,12 @@ nobody got two copies, prints the figures and removes everything it created.
 
 Figures: messages/s end to end (start_send to the last delivery recorded), render time per
 issue, worker CPU µs per recipient, peak RSS of a worker process, delivered, duplicates.
+
+With --topics T it sends a personal edition: T throwaway topics, the issue's top-level sections (not the
+closing one) tagged one topic each in turn, and subscriber i choosing the topics of bit mask 1 + (i mod C)
+(C = --choices, default and at most 2**T - 1): C distinct choices, so C editions when the issue has at least
+T sections to tag (the mask of every topic is the whole issue). Extra figures: editions rendered, and the time
+to render all of them once (best of three, in the bench process, as the freeze does in the worker).
 """
 
 import asyncio
@@ -30,11 +36,21 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
-from django.db.models import Max
+from django.db.models import Count, Max, Q
 
-from newsletter.models import Delivery, Issue, Newsletter, Subscriber, Subscription
-from newsletter.rendering import render_issue
-from newsletter.sending import workflow
+from newsletter.models import (
+    Delivery,
+    Issue,
+    IssueEdition,
+    Newsletter,
+    Section,
+    Subscriber,
+    Subscription,
+    Topic,
+    topic_key,
+)
+from newsletter.rendering import issue_section_ids, render_editions, render_issue
+from newsletter.sending import editions, workflow
 from newsletter.sending.worker import OPEN
 
 ROOT = Path(settings.BASE_DIR)
@@ -155,8 +171,10 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", dest="as_json")
         parser.add_argument("--dkim", action="store_true", help="sign in the app with a throwaway 2048-bit key")
         parser.add_argument("--timeout", type=float, default=1800)
+        parser.add_argument("--topics", type=int, default=0, help="send a personal edition over T topics")
+        parser.add_argument("--choices", type=int, default=0, help="distinct topic choices (default 2**T - 1)")
 
-    def handle(self, *args, subscribers, workers, as_json, dkim, timeout, **options):
+    def handle(self, *args, subscribers, workers, as_json, dkim, timeout, topics, choices, **options):
         n = subscribers
         sink = None
         env = dict(os.environ)
@@ -168,13 +186,14 @@ class Command(BaseCommand):
             env["EMAIL_URL"] = f"smtp://127.0.0.1:{sink.port}"
         if dkim:
             env.update(self._dkim_env())
-        source = Issue.objects.filter(status=Issue.Status.IMPORTED).order_by("-id").first()
+        source = self._source(topics)
         if source is None:
             call_command("import_seeds", verbosity=0)
-            source = Issue.objects.filter(status=Issue.Status.IMPORTED).order_by("-id").first()
+            source = self._source(topics)
         if source is None:
             raise CommandError("No imported issue to send; run import_seeds.")
-        newsletter, issue = self._setup(source, n)
+        choices = min(choices or 2**topics - 1, 2**topics - 1) if topics else 0
+        newsletter, issue = self._setup(source, n, topics, choices)
         worker = None
         try:
             render_times = []
@@ -182,11 +201,12 @@ class Command(BaseCommand):
                 began = time.perf_counter()
                 rendered = render_issue(issue)
                 render_times.append(time.perf_counter() - began)
+            edition_render_ms = self._edition_render_ms(issue) if topics else None
             worker = self._start_worker(env, workers)
             tree = _process_tree(worker.pid)
             cpu_before = _cpu_seconds(tree)
             started_wall = time.time()
-            workflow.start_send(issue)
+            workflow.start_send(issue, mode=editions.PERSONAL if topics else None)
             deadline = time.monotonic() + timeout
             # A cheap indexed check while it runs (a full count on every poll would load the database).
             open_rows = Delivery.objects.filter(issue=issue, status__in=OPEN)
@@ -223,6 +243,13 @@ class Command(BaseCommand):
                 "duplicates": duplicates,
                 "seconds": round(seconds, 2),
             }
+            if topics:
+                result.update(
+                    topics=topics,
+                    choices=choices,
+                    editions=IssueEdition.objects.filter(issue=issue).count(),
+                    render_ms_all_editions=edition_render_ms,
+                )
         finally:
             if worker:
                 os.killpg(worker.pid, signal.SIGTERM)
@@ -249,7 +276,27 @@ class Command(BaseCommand):
         app.__dict__.pop("amqp", None)  # routing is rebuilt from the new default queue
         return name
 
-    def _setup(self, source, n):
+    @staticmethod
+    def _source(topics):
+        """The newest imported issue; with topics, the one with the most top-level sections to tag."""
+        imported = Issue.objects.filter(status=Issue.Status.IMPORTED)
+        if not topics:
+            return imported.order_by("-id").first()
+        counted = imported.annotate(n=Count("sections", filter=Q(sections__parent=None)))
+        return counted.order_by("-n", "-id").first()
+
+    @staticmethod
+    def _edition_render_ms(issue):
+        plan = editions.snapshot(issue, editions.PERSONAL)
+        planned = editions.plan_editions(plan, issue_section_ids(issue), editions.key_counts(editions.audience(issue)))
+        times = []
+        for _ in range(3):
+            began = time.perf_counter()
+            render_editions(issue, [(e.section_ids, "") for e in planned.editions])
+            times.append(time.perf_counter() - began)
+        return round(min(times) * 1000, 1)
+
+    def _setup(self, source, n, topics=0, choices=0):
         run = f"bench-{int(time.time())}"
         newsletter = Newsletter.objects.create(
             name=f"Benchmark {run}", slug=run, sender_name="Bench", sender_email=f"news@{BENCH_DOMAIN}"
@@ -257,6 +304,13 @@ class Command(BaseCommand):
         issue = source.copy_as_draft()
         Issue.objects.filter(pk=issue.pk).update(newsletter=newsletter)
         issue.refresh_from_db()
+        made_topics = [
+            Topic.objects.create(newsletter=newsletter, name=f"Topic {t}", slug=f"topic-{t}") for t in range(topics)
+        ]
+        taggable = issue.sections.filter(parent=None).exclude(kind=Section.Kind.CLOSING).order_by("position", "id")
+        for j, section in enumerate(taggable if topics else ()):
+            section.topics.add(made_topics[j % topics])
+        keys = [topic_key(made_topics[t].pk for t in range(topics) if (mask + 1) >> t & 1) for mask in range(choices)]
         chunk = 5000
         for start in range(0, n, chunk):
             made = Subscriber.objects.bulk_create(
@@ -268,7 +322,15 @@ class Command(BaseCommand):
             if not made or made[0].pk is None:  # backends that do not return ids
                 made = Subscriber.objects.filter(email__startswith=f"{run}-").order_by("pk")[start : start + chunk]
             Subscription.objects.bulk_create(
-                [Subscription(subscriber=s, newsletter=newsletter, status=Subscription.Status.ACTIVE) for s in made]
+                [
+                    Subscription(
+                        subscriber=s,
+                        newsletter=newsletter,
+                        status=Subscription.Status.ACTIVE,
+                        topics=keys[(start + k) % choices] if choices else "",
+                    )
+                    for k, s in enumerate(made)
+                ]
             )
         return newsletter, issue
 
@@ -301,5 +363,6 @@ class Command(BaseCommand):
         Delivery.objects.filter(issue=issue)._raw_delete(connection.alias)
         Subscription.objects.filter(newsletter=newsletter)._raw_delete(connection.alias)
         Subscriber.objects.filter(email__startswith=f"{newsletter.slug}-")._raw_delete(connection.alias)
+        IssueEdition.objects.filter(issue=issue).delete()
         issue.delete()
         newsletter.delete()

@@ -13,7 +13,7 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from newsletter.models import Issue, Section
+from newsletter.models import Issue, Section, SectionImage
 from tests.browser_helpers import log_in_as_editor
 from tests.conftest import ARTIFACTS
 from tests.test_browser_axe import DJANGO_ADMIN_EXCLUDE, FAILING_IMPACTS, axe_source, run_axe  # noqa: F401
@@ -222,3 +222,32 @@ def test_the_composer_has_no_serious_accessibility_violations(page, live_server,
     violations = run_axe(page, axe_source, exclude=DJANGO_ADMIN_EXCLUDE)
     serious = [v for v in violations if v[1] in FAILING_IMPACTS]
     assert not serious, serious
+
+
+def test_an_editor_adds_a_link_and_sets_an_images_alt_text(page, live_server, draft):
+    budgets = draft.sections.get(heading="Budgets")
+    SectionImage.objects.create(section=budgets, image="sections/2011/05/chart.png", alt_text="chart")
+    log_in_as_editor(page.context, live_server)
+    open_composer(page, live_server, draft)
+
+    page.get_by_label("Link address").fill("javascript:alert(1)")
+    page.get_by_role("button", name="Add link").click()
+    expect(page.locator("#link-error")).to_contain_text("https://")
+    page.get_by_label("Link address").fill("https://example.org/budget-2011")
+    page.get_by_label("Link text").fill("The budget papers")
+    page.get_by_role("button", name="Add link").click()
+    expect(page.locator("#section-links")).to_contain_text("The budget papers — https://example.org/budget-2011")
+    assert list(budgets.links.values_list("url", "title")) == [("https://example.org/budget-2011", "The budget papers")]
+    page.get_by_role("button", name="Edit link “The budget papers”").click()
+    page.get_by_label("Link text").fill("The council's budget papers")
+    page.get_by_role("button", name="Save link").click()
+    expect(page.locator("#section-links")).to_contain_text("The council's budget papers")
+
+    page.get_by_label("Alt text of image 1").fill("Bar chart: spending falls by 4% in 2011")
+    page.get_by_label("Alt text of image 1").press("Tab")
+    expect(page.locator("#parts-announce")).to_have_text("Alt text saved.")
+    assert budgets.images.get().alt_text == "Bar chart: spending falls by 4% in 2011"
+    page.reload()
+    expect(page.locator("#composer[data-ready=true]")).to_be_attached()
+    expect(page.get_by_label("Alt text of image 1")).to_have_value("Bar chart: spending falls by 4% in 2011")
+    expect(page.locator("#section-links")).to_contain_text("The council's budget papers")

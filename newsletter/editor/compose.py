@@ -7,6 +7,7 @@ the admin's login (urls.py: staff()) and every write a POST with Django's CSRF t
   GET  …/compose/data/                the issue as JSON: subject, preheader, sections as they nest, findings
   POST …/compose/issue/               save the subject and preheader          {subject, preheader, version}
   POST …/compose/section/<sid>/       save one section's fields               {heading, kind, …, version}
+  POST …/compose/section/<sid>/parts/ add, change, remove its links; its images' alt text (parts.py)
   POST …/compose/structure/           add, duplicate, remove, reorder          {action, …}
   POST …/compose/paste/               pasted HTML → clean Markdown (editor/paste.py)
   POST …/compose/presence/            "I have it open"; answers who else has
@@ -130,8 +131,15 @@ def _section_json(section):
         "anchor": f"compose-{section.pk}",
         "version": _version(section, SECTION_FIELDS),
         "topics": [topic.name for topic in section.topics.all()],
-        "links": [{"title": link.title, "url": link.url} for link in section.links.all()],
-        "images": [{"url": image.image.url, "alt": image.alt_text} for image in section.images.all()],
+        "links": [
+            {"id": link.pk, "title": link.title, "url": link.url, "version": _version(link, ("url", "title"))}
+            for link in section.links.all()
+        ],
+        "images": [
+            {"id": image.pk, "url": image.image.url, "alt": image.alt_text, "version": _version(image, ("alt_text",))}
+            for image in section.images.all()
+        ],
+        "parts_url": reverse("editor:compose_parts", args=[section.issue_id, section.pk]),
         "change_url": reverse("admin:newsletter_section_change", args=[section.pk]),
         **_fields(section, SECTION_FIELDS),
     }

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.urls import path
 
-from newsletter.editor import compose, topicsend
+from newsletter.editor import compose, parts, topicsend
 from newsletter.editor import review as editor
 
 app_name = "editor"
@@ -28,6 +28,7 @@ urlpatterns = [
     path("issue/<int:pk>/compose/data/", staff(compose.data), name="compose_data"),
     path("issue/<int:pk>/compose/issue/", staff(compose.save_issue), name="compose_issue"),
     path("issue/<int:pk>/compose/section/<int:section_id>/", staff(compose.save_section), name="compose_section"),
+    path("issue/<int:pk>/compose/section/<int:section_id>/parts/", staff(parts.change_parts), name="compose_parts"),
     path("issue/<int:pk>/compose/structure/", staff(compose.change_structure), name="compose_structure"),
     path("issue/<int:pk>/compose/paste/", staff(compose.convert_paste), name="compose_paste"),
     path("issue/<int:pk>/compose/presence/", staff(compose.presence), name="compose_presence"),

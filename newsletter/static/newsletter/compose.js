@@ -8,6 +8,8 @@ const csrf = $("input[name=csrfmiddlewaretoken]", root).value;
 const STORE = `compose:${urls.issue}:`;
 const SECTION_FIELDS = ["heading", "kind", "body_markdown", "source", "event_date", "event_time", "venue", "fee", "booking"];
 const AUTOSAVE_MS = 2000;
+// Its own file, loaded by its hashed static URL (compose.html's data-parts-module) rather than a relative import.
+const { fillParts, setupParts } = await import(urls.partsModule);
 
 let issue = null;
 let selected = null;
@@ -371,21 +373,6 @@ function select(id) {
   refreshPreview(false);
 }
 
-function fillParts(section) {
-  const links = $("#section-links");
-  links.replaceChildren(...section.links.map((link) => {
-    const li = document.createElement("li");
-    li.textContent = `${link.title || link.url} — ${link.url}`;
-    return li;
-  }));
-  const images = $("#section-images");
-  images.replaceChildren(...section.images.map((image) => {
-    const li = document.createElement("li");
-    li.textContent = `Image: ${image.alt || "(no alt text)"}`;
-    return li;
-  }));
-}
-
 form.addEventListener("input", (event) => {
   const name = event.target.name;
   if (!selected || !SECTION_FIELDS.includes(name)) return;
@@ -548,6 +535,21 @@ function loadIssue(data) {
   renderOutline();
   renderFindings();
 }
+
+setupParts({
+  post,
+  current: () => (selected ? findSection(selected) : null),
+  writable: () => issue.writable,
+  say,
+  saved(data) {
+    issue.findings = data.findings;
+    say(`Saved · ${time()}`);
+    clearErrors();
+    renderOutline();
+    renderFindings();
+    refreshPreview();
+  },
+});
 
 async function start() {
   const response = await fetch(urls.dataUrl, { credentials: "same-origin" });

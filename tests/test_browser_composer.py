@@ -251,3 +251,54 @@ def test_an_editor_adds_a_link_and_sets_an_images_alt_text(page, live_server, dr
     expect(page.locator("#composer[data-ready=true]")).to_be_attached()
     expect(page.get_by_label("Alt text of image 1")).to_have_value("Bar chart: spending falls by 4% in 2011")
     expect(page.locator("#section-links")).to_contain_text("The council's budget papers")
+
+
+@pytest.fixture
+def digest(make_issue, newsletter):
+    return make_issue(
+        "Weekly update 7 June 2011",
+        status=Issue.Status.DRAFT,
+        issue_date=datetime.date(2011, 6, 7),
+        sections=[
+            {"heading": "Round-up", "kind": Section.Kind.DIGEST, "items": [{"heading": "Care homes"}]},
+            {"heading": "Parks", "body_markdown": "New benches."},
+            {"heading": "And lastly…", "kind": Section.Kind.CLOSING, "body_markdown": "Thanks."},
+        ],
+    )
+
+
+def test_an_item_moves_into_the_group_above_and_out_by_keyboard(page, live_server, digest):
+    log_in_as_editor(page.context, live_server)
+    open_composer(page, live_server, digest)
+    parks = digest.sections.get(heading="Parks")
+    page.locator("#outline button", has_text="Parks").click()
+    expect(page.get_by_role("button", name="Move into group above")).to_be_visible()
+    expect(page.get_by_role("button", name="Move out of group")).to_be_hidden()
+    page.locator("#outline button[aria-current=true]").focus()
+    page.keyboard.press("Alt+ArrowRight")
+    expect(page.locator("#outline-announce")).to_have_text("Moved “Parks” into the group “Round-up”, item 2 of 2.")
+    parks.refresh_from_db()
+    assert parks.parent.heading == "Round-up" and parks.kind == Section.Kind.DIGEST_ITEM and parks.position == 2
+    expect(page.locator("#outline ol[data-parent] button", has_text="Parks")).to_be_focused()
+    expect(page.get_by_role("button", name="Move out of group")).to_be_visible()
+    expect(page.get_by_label("Kind")).to_be_hidden()  # an item's kind is fixed
+
+    # A group does not nest: Alt+→ on an item only explains.
+    page.keyboard.press("Alt+ArrowRight")
+    expect(page.locator("#outline-announce")).to_contain_text("groups do not nest")
+
+    page.get_by_role("button", name="Move out of group").click()
+    expect(page.locator("#outline-announce")).to_have_text(
+        "Moved “Parks” out of the group “Round-up”, to place 2 of 3."
+    )
+    parks.refresh_from_db()
+    assert parks.parent_id is None and parks.kind == Section.Kind.ARTICLE
+    assert headings(digest) == ["Round-up", "Parks", "And lastly…"]
+    page.locator("#outline button", has_text="Care homes").focus()
+    page.keyboard.press("Alt+ArrowLeft")
+    expect(page.locator("#outline-announce")).to_contain_text(
+        "Moved “Care homes” out of the group “Round-up”, to place 2"
+    )
+    page.reload()
+    expect(page.locator("#composer[data-ready=true]")).to_be_attached()
+    assert outline(page) == ["Round-up", "Care homes", "Parks", "And lastly…"]

@@ -253,3 +253,37 @@ def test_the_paste_endpoint(client, draft):
     assert answer.status_code == 200 and answer.json()["markdown"].startswith("### Care homes")
     refused = client.post(url("compose_paste", draft), {"html": "x" * (paste.MAX_PASTE_CHARS + 1)})
     assert refused.status_code == 400 and "MB of markup" in refused.json()["error"]
+
+
+def test_a_section_moves_into_the_group_above_and_out_again_one_level_only(client, draft):
+    editor = login(client, "ed")
+    structure = url("compose_structure", draft)
+    group = draft.sections.get(heading="Round-up")
+    parks = draft.sections.get(heading="Parks")
+    closing = draft.sections.get(heading="And lastly…")
+    # Parks has no group above it; a closing section and a group stay at the top level.
+    assert post_json(client, structure, {"action": "nest", "id": parks.pk}).status_code == 400
+    assert post_json(client, structure, {"action": "nest", "id": closing.pk}).status_code == 400
+    post_json(client, structure, {"action": "reorder", "parent": None, "order": [group.pk, parks.pk, closing.pk]})
+    Issue.objects.approve(draft.pk, by=editor)
+
+    nested = post_json(client, structure, {"action": "nest", "id": parks.pk})
+    assert nested.status_code == 200, nested.content
+    parks.refresh_from_db()
+    assert parks.parent_id == group.pk and parks.kind == Section.Kind.DIGEST_ITEM and parks.position == 2
+    assert [h for h, _ in outline(draft)] == ["Round-up", "And lastly…"] and [p for _, p in outline(draft)] == [1, 2]
+    shown = next(s for s in nested.json()["sections"] if s["id"] == group.pk)
+    assert [i["heading"] for i in shown["items"]] == ["Care homes", "Parks"] and nested.json()["selected"] == parks.pk
+    draft.refresh_from_db()
+    assert draft.approved_at is None  # Section.save(): the models' rules
+    # An item cannot go one level deeper.
+    assert post_json(client, structure, {"action": "nest", "id": parks.pk}).status_code == 400
+
+    care = draft.sections.get(heading="Care homes")
+    out = post_json(client, structure, {"action": "unnest", "id": care.pk})
+    assert out.status_code == 200
+    care.refresh_from_db()
+    assert care.parent_id is None and care.kind == Section.Kind.ARTICLE
+    assert outline(draft) == [("Round-up", 1), ("Care homes", 2), ("And lastly…", 3)]
+    assert list(group.items.values_list("heading", "position")) == [("Parks", 1)]
+    assert post_json(client, structure, {"action": "unnest", "id": care.pk}).status_code == 400

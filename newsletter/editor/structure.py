@@ -1,4 +1,4 @@
-"""The composer's changes to an issue's outline: add, duplicate, remove and reorder sections.
+"""The composer's changes to an issue's outline: add, duplicate, remove, reorder, and move into or out of a group.
 
 `apply(issue, payload)` runs one action (called inside a transaction by compose.change_structure) and returns
 the id of the section to select afterwards. Every write is a Section.save() or delete(), so the models' rules
@@ -114,7 +114,49 @@ def reorder(issue, payload):
     return payload.get("selected")
 
 
-ACTIONS = {"add": add, "duplicate": duplicate, "remove": remove, "reorder": reorder}
+def nest(issue, payload):
+    """Into the digest group just above: the section becomes the group's last item (one level only: a group or
+    the closing section stays at the top level)."""
+    section = _section(issue, payload.get("id"))
+    if section.parent_id:
+        raise StructureError("This is already an item of a group; groups do not nest.")
+    if section.kind in (Section.Kind.DIGEST, Section.Kind.CLOSING):
+        raise StructureError(f"A {section.get_kind_display().lower()} stays at the top level; groups do not nest.")
+    top = _siblings(issue, None)
+    at = next(n for n, s in enumerate(top) if s.pk == section.pk)
+    group = top[at - 1] if at else None
+    if group is None or group.kind != Section.Kind.DIGEST:
+        raise StructureError("There is no digest group just above this section to move it into.")
+    items = _siblings(issue, group.pk)
+    section.parent, section.kind, section.position = group, Section.Kind.DIGEST_ITEM, len(items) + 1
+    try:
+        section.full_clean(exclude=["position"])
+    except ValidationError as exc:
+        raise StructureError(" ".join(exc.messages)) from None
+    section.save()
+    _renumber([*items, section])
+    _renumber([s for s in top if s.pk != section.pk])
+    return section.pk
+
+
+def unnest(issue, payload):
+    """Out of its group: the item becomes an article at the top level, just after its group."""
+    section = _section(issue, payload.get("id"))
+    if not section.parent_id:
+        raise StructureError("This section is not in a group.")
+    group_id = section.parent_id
+    items = [s for s in _siblings(issue, group_id) if s.pk != section.pk]
+    top = _siblings(issue, None)
+    at = next(n for n, s in enumerate(top) if s.pk == group_id)
+    section.parent, section.kind = None, Section.Kind.ARTICLE
+    section.save()
+    top.insert(at + 1, section)
+    _renumber(top)
+    _renumber(items)
+    return section.pk
+
+
+ACTIONS = {"add": add, "duplicate": duplicate, "remove": remove, "reorder": reorder, "nest": nest, "unnest": unnest}
 
 
 def apply(issue, payload):

@@ -136,7 +136,7 @@ function sameAsSaved(fields, theirs) {
   return Object.entries(fields).every(([name, value]) => String(value ?? "") === String(theirs[name] ?? ""));
 }
 
-function saveAll() { for (const key of [...pending.keys()]) save(key); }
+function saveAll() { return Promise.all([...pending.keys()].map((key) => save(key))); }
 
 function clearErrors() {
   $("#field-errors").textContent = "";
@@ -261,11 +261,44 @@ $("#outline").addEventListener("click", (event) => {
 
 $("#outline").addEventListener("keydown", (event) => {
   const button = event.target.closest("button[data-id]");
-  if (!button || !event.altKey || !["ArrowUp", "ArrowDown"].includes(event.key)) return;
+  if (!button || !event.altKey || !["ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight"].includes(event.key)) return;
   event.preventDefault();
-  select(Number(button.dataset.id));
-  move(Number(button.dataset.id), event.key === "ArrowUp" ? -1 : 1);
+  const id = Number(button.dataset.id);
+  select(id);
+  if (event.key === "ArrowRight") nestOrUnnest(id, "nest");
+  else if (event.key === "ArrowLeft") nestOrUnnest(id, "unnest");
+  else move(id, event.key === "ArrowUp" ? -1 : 1);
 });
+
+// Into the digest group just above, or out of its group (one level only: groups do not nest).
+function groupAbove(section) {
+  if (section.parent || ["digest", "closing"].includes(section.kind)) return null;
+  const above = issue.sections[issue.sections.findIndex((s) => s.id === section.id) - 1];
+  return above && above.kind === "digest" ? above : null;
+}
+async function nestOrUnnest(id, action) {
+  const section = findSection(id);
+  const name = section.heading || section.kind_label;
+  const group = action === "nest" ? groupAbove(section) : section.parent && findSection(section.parent);
+  if (!group) {
+    $("#outline-announce").textContent = action === "nest"
+      ? `“${name}” cannot move into a group: there is no digest group just above it${section.parent ? ", and groups do not nest" : ""}.`
+      : `“${name}” is not in a group.`;
+    return;
+  }
+  await saveAll(); // the move changes the section's kind: its own text is saved first
+  const result = await structure({ action, id });
+  if (!result) return;
+  const groupName = group.heading || group.kind_label;
+  if (action === "nest") {
+    const items = findSection(group.id).items;
+    $("#outline-announce").textContent = `Moved “${name}” into the group “${groupName}”, item ${items.length} of ${items.length}.`;
+  } else {
+    const place = issue.sections.findIndex((s) => s.id === id) + 1;
+    $("#outline-announce").textContent = `Moved “${name}” out of the group “${groupName}”, to place ${place} of ${issue.sections.length}.`;
+  }
+  $(`#outline button[data-id="${id}"]`)?.focus();
+}
 
 // Drag and drop: a section moves among its siblings (the top level, or one group's items).
 let dragged = null;
@@ -338,6 +371,7 @@ form.querySelector(".composer-move").addEventListener("click", (event) => {
   if (!action || !selected) return;
   const section = findSection(selected);
   if (action === "up" || action === "down") move(selected, action === "up" ? -1 : 1);
+  else if (action === "nest" || action === "unnest") nestOrUnnest(selected, action);
   else if (action === "duplicate") { saveAll(); structure({ action: "duplicate", id: selected }); }
   else if (action === "add-item") structure({ action: "add", parent: section.parent || section.id });
   else if (action === "remove" && window.confirm(`Remove “${section.heading || section.kind_label}”${section.items?.length ? " and its items" : ""}?`)) {
@@ -363,6 +397,8 @@ function select(id) {
   $("#kind-row").hidden = Boolean(section.parent);
   $("#event-fields").hidden = section.kind !== "event";
   form.querySelector('[data-action="add-item"]').hidden = !(section.kind === "digest" || section.parent);
+  form.querySelector('[data-action="nest"]').hidden = !groupAbove(section);
+  form.querySelector('[data-action="unnest"]').hidden = !section.parent;
   $("#section-change-link").href = section.change_url;
   fillParts(section);
   renderOutline();

@@ -302,3 +302,23 @@ def test_an_item_moves_into_the_group_above_and_out_by_keyboard(page, live_serve
     page.reload()
     expect(page.locator("#composer[data-ready=true]")).to_be_attached()
     assert outline(page) == ["Round-up", "Care homes", "Parks", "And lastly…"]
+
+
+def test_an_editor_ticks_a_sections_topics(page, live_server, draft):
+    from newsletter.models import Topic
+
+    Topic.objects.create(newsletter=draft.newsletter, name="Budgets", slug="budgets", position=1)
+    Topic.objects.create(newsletter=draft.newsletter, name="Events", slug="events", position=2)
+    log_in_as_editor(page.context, live_server)
+    open_composer(page, live_server, draft)
+    topics = page.get_by_role("group", name="Topics")
+    expect(topics).to_be_visible()
+    topics.get_by_label("Budgets").check()
+    page.get_by_label("Heading").focus()  # leaving a field saves at once
+    expect(page.locator("#compose-status")).to_contain_text("Saved ·", timeout=10_000)
+    assert list(draft.sections.get(heading="Budgets").topics.values_list("name", flat=True)) == ["Budgets"]
+    expect(page.locator("#outline button[aria-current=true] .composer-chip--topic")).to_have_text("Budgets")
+    page.reload()
+    expect(page.locator("#composer[data-ready=true]")).to_be_attached()
+    expect(page.get_by_role("group", name="Topics").get_by_label("Budgets")).to_be_checked()
+    expect(page.get_by_role("group", name="Topics").get_by_label("Events")).not_to_be_checked()

@@ -287,3 +287,41 @@ def test_a_section_moves_into_the_group_above_and_out_again_one_level_only(clien
     assert outline(draft) == [("Round-up", 1), ("Care homes", 2), ("And lastly…", 3)]
     assert list(group.items.values_list("heading", "position")) == [("Parks", 1)]
     assert post_json(client, structure, {"action": "unnest", "id": care.pk}).status_code == 400
+
+
+def test_topics_are_chosen_and_saved_like_the_other_fields(client, draft, make_newsletter):
+    from newsletter.models import Topic
+
+    editor = login(client, "ed")
+    parks_topic = Topic.objects.create(newsletter=draft.newsletter, name="Parks", slug="parks", position=1)
+    care = Topic.objects.create(newsletter=draft.newsletter, name="Care", slug="care", position=2)
+    foreign = Topic.objects.create(newsletter=make_newsletter("Other"), name="Elsewhere", slug="elsewhere")
+    data = client.get(url("compose_data", draft)).json()
+    assert data["topics"] == [{"id": parks_topic.pk, "name": "Parks"}, {"id": care.pk, "name": "Care"}]
+    shown = data["sections"][0]
+    assert shown["topics"] == []
+    parks = draft.sections.get(heading="Parks")
+    Issue.objects.approve(draft.pk, by=editor)
+
+    refused = post_json(
+        client, url("compose_section", draft, parks.pk), {"topics": [foreign.pk], "version": shown["version"]}
+    )
+    assert refused.status_code == 400 and "topics" in refused.json()["errors"]
+    saved = post_json(
+        client,
+        url("compose_section", draft, parks.pk),
+        {"topics": [care.pk, parks_topic.pk], "version": shown["version"]},
+    )
+    assert saved.status_code == 200, saved.content
+    assert saved.json()["fields"]["topics"] == sorted([care.pk, parks_topic.pk])
+    assert set(parks.topics.all()) == {parks_topic, care}
+    draft.refresh_from_db()
+    assert draft.approved_at is None
+    # The version covers the topics: a save from the version loaded before is a conflict.
+    stale = post_json(client, url("compose_section", draft, parks.pk), {"topics": [], "version": shown["version"]})
+    assert stale.status_code == 409 and stale.json()["theirs"]["topics"] == sorted([care.pk, parks_topic.pk])
+    # A save of other fields keeps the topics.
+    heading = post_json(
+        client, url("compose_section", draft, parks.pk), {"heading": "Parks!", "version": saved.json()["version"]}
+    )
+    assert heading.status_code == 200 and set(parks.topics.all()) == {parks_topic, care}

@@ -6,7 +6,7 @@ the admin's login (urls.py: staff()) and every write a POST with Django's CSRF t
 
   GET  …/compose/data/                the issue as JSON: subject, preheader, sections as they nest, findings
   POST …/compose/issue/               save the subject and preheader          {subject, preheader, version}
-  POST …/compose/section/<sid>/       save one section's fields               {heading, kind, …, version}
+  POST …/compose/section/<sid>/       save one section's fields               {heading, kind, …, topics, version}
   POST …/compose/section/<sid>/parts/ add, change, remove its links; its images' alt text (parts.py)
   POST …/compose/structure/           add, duplicate, remove, reorder          {action, …}
   POST …/compose/paste/               pasted HTML → clean Markdown (editor/paste.py)
@@ -44,7 +44,10 @@ from newsletter.editor.review import EMAIL_PREVIEW_CSP, _sample_copy
 from newsletter.markup import markdown_problems
 from newsletter.models import Issue, Section
 
-SECTION_FIELDS = ("heading", "kind", "body_markdown", "source", "event_date", "event_time", "venue", "fee", "booking")
+SECTION_FIELDS = (
+    *("heading", "kind", "body_markdown", "source", "event_date", "event_time", "venue", "fee", "booking"),
+    "topics",  # the ids of the section's topics (the newsletter's own), sorted
+)
 ISSUE_FIELDS = ("subject", "preheader")
 PRESENCE_SECONDS = 60
 MAX_BODY = 2_000_000
@@ -71,7 +74,10 @@ def _plain(value):
 
 
 def _fields(obj, names):
-    return {name: _plain(getattr(obj, name)) for name in names}
+    return {
+        name: sorted(topic.pk for topic in obj.topics.all()) if name == "topics" else _plain(getattr(obj, name))
+        for name in names
+    }
 
 
 def _version(obj, names):
@@ -130,7 +136,6 @@ def _section_json(section):
         "kind_label": section.get_kind_display(),
         "anchor": f"compose-{section.pk}",
         "version": _version(section, SECTION_FIELDS),
-        "topics": [topic.name for topic in section.topics.all()],
         "links": [
             {"id": link.pk, "title": link.title, "url": link.url, "version": _version(link, ("url", "title"))}
             for link in section.links.all()
@@ -163,6 +168,7 @@ def issue_json(issue, user):
         "sender": newsletter.sender_name or newsletter.name,
         "version": _version(issue, ISSUE_FIELDS),
         **_fields(issue, ISSUE_FIELDS),
+        "topics": [{"id": topic.pk, "name": topic.name} for topic in newsletter.topics.all()],
         "sections": top,
         "findings": _findings(issue),
         "others": _presence(issue.pk, user),
@@ -261,12 +267,14 @@ def save_section(request, pk, section_id):
         section = get_object_or_404(Section.objects.select_for_update(), pk=section_id, issue=issue)
         if payload.get("version") != _version(section, SECTION_FIELDS):
             return _conflict(section, SECTION_FIELDS, payload)
-        values = {n: payload.get(n, _plain(getattr(section, n))) for n in SECTION_FIELDS}
+        stored = _fields(section, SECTION_FIELDS)
+        values = {n: payload.get(n, stored[n]) for n in SECTION_FIELDS}
         if section.parent_id:
             values["kind"] = Section.Kind.DIGEST_ITEM  # an item stays an item (move it out on "All fields")
         elif values["kind"] == Section.Kind.DIGEST_ITEM:
             values["kind"] = section.kind
         form = SectionFields(values, instance=section)
+        form.fields["topics"].queryset = issue.newsletter.topics.all()
         unsafe = {}
         for name in ("body_markdown", "booking"):
             problems = markdown_problems(str(values.get(name) or ""))
@@ -277,7 +285,7 @@ def save_section(request, pk, section_id):
         kind_changed = form.cleaned_data["kind"] != Section.Kind.DIGEST
         if section.kind == Section.Kind.DIGEST and kind_changed and section.items.exists():
             return JsonResponse({"errors": {"kind": "A digest group with items stays a digest group."}}, 400)
-        form.save()  # Section.save() and its signals: body_html, and an approval withdrawn (models/rules.py)
+        form.save()  # Section.save(), its signals (an approval withdrawn, models/rules.py), then its topics
     issue.rebuild_search_text()
     return _saved_answer(issue, section, SECTION_FIELDS)
 

@@ -195,6 +195,8 @@ function chip(text, kind) {
   return span;
 }
 
+function topicName(id) { return issue.topics.find((t) => t.id === id)?.name ?? "topic"; }
+
 function outlineItem(section) {
   const li = document.createElement("li");
   li.dataset.id = section.id;
@@ -208,7 +210,7 @@ function outlineItem(section) {
   name.className = "composer-outline-heading";
   name.textContent = section.heading || `(${section.kind_label})`;
   button.append(name, chip(section.kind_label, "kind"));
-  for (const topic of section.topics) button.append(chip(topic, "topic"));
+  for (const id of section.topics) button.append(chip(topicName(id), "topic"));
   const found = issue.findings[String(section.id)] || [];
   if (found.length) button.append(chip(`${found.length} to check`, found.some((f) => f.level === "error") ? "error" : "warning"));
   li.append(button);
@@ -400,6 +402,7 @@ function select(id) {
   form.querySelector('[data-action="nest"]').hidden = !groupAbove(section);
   form.querySelector('[data-action="unnest"]').hidden = !section.parent;
   $("#section-change-link").href = section.change_url;
+  fillTopics(section);
   fillParts(section);
   renderOutline();
   renderFindings();
@@ -409,8 +412,30 @@ function select(id) {
   refreshPreview(false);
 }
 
+// Topics: tick boxes for the newsletter's topics (none ticked: every reader gets the section).
+function fillTopics(section) {
+  $("#topics-part").hidden = !issue.topics.length;
+  $("#topic-boxes").replaceChildren(...issue.topics.map((topic) => {
+    const label = document.createElement("label");
+    const box = document.createElement("input");
+    box.type = "checkbox";
+    box.name = "topics";
+    box.value = topic.id;
+    box.checked = section.topics.includes(topic.id);
+    box.disabled = !issue.writable;
+    label.append(box, ` ${topic.name}`);
+    return label;
+  }));
+}
+
 form.addEventListener("input", (event) => {
   const name = event.target.name;
+  if (selected && name === "topics") {
+    const ticked = [...form.querySelectorAll("input[name=topics]:checked")].map((box) => Number(box.value));
+    edited(String(selected), "topics", ticked);
+    renderOutlineSoon();
+    return;
+  }
   if (!selected || !SECTION_FIELDS.includes(name)) return;
   edited(String(selected), name, event.target.value);
   if (name === "kind") $("#event-fields").hidden = event.target.value !== "event";

@@ -322,3 +322,17 @@ def test_an_editor_ticks_a_sections_topics(page, live_server, draft):
     expect(page.locator("#composer[data-ready=true]")).to_be_attached()
     expect(page.get_by_role("group", name="Topics").get_by_label("Budgets")).to_be_checked()
     expect(page.get_by_role("group", name="Topics").get_by_label("Events")).not_to_be_checked()
+
+
+def test_dragging_a_section_reorders_the_outline_and_the_order_is_saved(page, live_server, draft):
+    log_in_as_editor(page.context, live_server)
+    open_composer(page, live_server, draft)
+    assert outline(page) == ["Budgets", "Conference", "And lastly…"]
+    source = page.locator("#outline > li", has_text="Budgets")
+    target = page.locator("#outline > li", has_text="Conference")
+    source.drag_to(target)
+    expect(page.locator("#outline-announce")).to_have_text("Moved “Budgets” to place 2 of 3.")
+    page.reload()
+    expect(page.locator("#composer[data-ready=true]")).to_be_attached()
+    assert outline(page) == ["Conference", "Budgets", "And lastly…"]
+    assert headings(draft) == ["Conference", "Budgets", "And lastly…"]

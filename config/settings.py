@@ -329,6 +329,13 @@ REVISION_FOLD_SECONDS = env.int("REVISION_FOLD_SECONDS", default=300)
 REVISION_RETENTION_DAYS = env.int("REVISION_RETENTION_DAYS", default=180)
 CELERY_BEAT_SCHEDULE["prune-revisions"] = {"task": "newsletter.revisions.prune", "schedule": 24 * 3600.0}
 
+# Reach (issue 14): click counters in Redis move into the database every minute (newsletter/models/reach.py);
+# clicks within REACH_EARLY_SECONDS of an issue's send start are counted apart as a mail scanner's, and one
+# client's hits beyond REACH_CLICKS_PER_MINUTE get a 429 and are not counted.
+CELERY_BEAT_SCHEDULE["reach-flush"] = {"task": "newsletter.reach.flush", "schedule": 60.0}
+REACH_EARLY_SECONDS = env.int("REACH_EARLY_SECONDS", default=30)
+REACH_CLICKS_PER_MINUTE = env.int("REACH_CLICKS_PER_MINUTE", default=30)
+
 # --- importer ---
 # import_seeds refuses a seed file (or sidecar) larger than this, before reading it (docs/importer.md).
 # The link check never requests loopback, private or link-local addresses unless this is on (tests).

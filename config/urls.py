@@ -24,6 +24,7 @@ def favicon(request):
 urlpatterns = [
     path("admin/editor/", include("newsletter.editor.urls")),
     path("admin/editor/", include("newsletter.editor.history_urls")),
+    path("admin/editor/", include("newsletter.editor.reach_urls")),
     path("admin/", admin.site.urls),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="django.contrib.sitemaps.views.sitemap"),
     # Fixed paths before the archive's /<newsletter>/ catch-all.

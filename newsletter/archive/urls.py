@@ -1,6 +1,6 @@
 from django.urls import path
 
-from newsletter.archive import calendar, topics
+from newsletter.archive import calendar, reach, topics
 from newsletter.archive import contribute as contributions
 from newsletter.archive import views as archive
 from newsletter.archive.feeds import NewsletterFeed
@@ -12,6 +12,7 @@ app_name = "archive"
 urlpatterns = [
     path("", archive.home, name="home"),
     path("search/", archive.search, name="search"),
+    path("r/<int:link_id>.<str:signature>", reach.follow, name="reach"),
     path("tags/<slug:slug>/", archive.tag_detail, name="tag"),
     path("contribute/<slug:slug>/", contributions.contribute, name="contribute"),
     path("<slug:slug>/", archive.newsletter_archive, name="newsletter"),

@@ -9,6 +9,7 @@ audience    subscribers, subscriptions with consent, suppression
 sending     deliveries and per-issue delivery totals
 topics      topics per newsletter (on sections, chosen by readers) and an issue's editions
 revisions   a snapshot of an issue's content per save (history, diffs, the approved and the sent version)
+reach       the links of a sent issue (short links, no subscriber in them) and their aggregate click counters
 
 Models import nothing of Celery, SMTP, mail, sending or the admin (import-linter checks it).
 """
@@ -26,6 +27,7 @@ from newsletter.models.content import (
     validate_newsletter_slug,
 )
 from newsletter.models.editorial import Contribution, ContributionQuerySet
+from newsletter.models.reach import TrackedLink
 from newsletter.models.revisions import Revision, RevisionQuerySet
 from newsletter.models.rules import IssueQuerySet, status_moved
 from newsletter.models.sections import Comment, CommentQuerySet, Link, Section, SectionImage
@@ -67,6 +69,7 @@ __all__ = [
     "Suppression",
     "Tag",
     "Topic",
+    "TrackedLink",
     "canonical_address",
     "email_hash",
     "status_moved",

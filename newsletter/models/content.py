@@ -75,6 +75,12 @@ class Newsletter(models.Model):
     requires_approval = models.BooleanField(
         default=False, help_text="A second editor must approve an issue before it can be sent."
     )
+    count_clicks = models.BooleanField(
+        "Count clicks on links",
+        default=False,
+        help_text="Count clicks on each link of a sent issue, not who clicked: links go through a short link on this "
+        "site, with no subscriber in it. The email footer and the preferences page say so.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count
 
+from newsletter.mail.reach import track_links
 from newsletter.models import IssueEdition, Section, Subscription, Topic, topic_ids
 from newsletter.models.topics import Segment
 from newsletter.rendering import issue_section_ids, render_editions
@@ -154,6 +155,7 @@ def create_editions(issue, plan, counts):
         return f"{base}?topics={','.join(slugs[t] for t in edition.topic_ids)}" if edition.topic_ids else base
 
     rendered = render_editions(issue, [(e.section_ids, web_url(e)) for e in planned.editions])
+    rendered = [track_links(issue, r) for r in rendered]  # short links when the newsletter counts clicks
     rows = IssueEdition.objects.bulk_create(
         IssueEdition(
             issue=issue,

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from newsletter.addresses import canonical_address
 from newsletter.mail.message import IssueEmail
+from newsletter.mail.reach import track_links
 from newsletter.mail.transport import open_transport
 from newsletter.models import (
     Delivery,
@@ -87,7 +88,7 @@ def start_send(issue, user=None, mode=None, topics=(), segment=None):
     problems = can_send(issue, user)
     if problems:
         raise SendError(" ".join(problems))
-    rendered = render_issue(issue)
+    rendered = track_links(issue, render_issue(issue))  # short links when the newsletter counts clicks
     now = timezone.now()
     changes = {
         "send_started_at": now,

@@ -173,6 +173,7 @@ class Command(BaseCommand):
         parser.add_argument("--timeout", type=float, default=1800)
         parser.add_argument("--topics", type=int, default=0, help="send a personal edition over T topics")
         parser.add_argument("--choices", type=int, default=0, help="distinct topic choices (default 2**T - 1)")
+        parser.add_argument("--count-clicks", action="store_true", help="the newsletter counts clicks (short links)")
 
     def handle(self, *args, subscribers, workers, as_json, dkim, timeout, topics, choices, **options):
         n = subscribers
@@ -194,6 +195,9 @@ class Command(BaseCommand):
             raise CommandError("No imported issue to send; run import_seeds.")
         choices = min(choices or 2**topics - 1, 2**topics - 1) if topics else 0
         newsletter, issue = self._setup(source, n, topics, choices)
+        if options.get("count_clicks"):
+            Newsletter.objects.filter(pk=newsletter.pk).update(count_clicks=True)
+            issue = Issue.objects.select_related("newsletter").get(pk=issue.pk)
         worker = None
         try:
             render_times = []
@@ -233,6 +237,7 @@ class Command(BaseCommand):
                 "database": connection.vendor,
                 "broker": settings.CELERY_BROKER_URL.split("://")[0],
                 "dkim": dkim,
+                "count_clicks": bool(options.get("count_clicks")),
                 "messages_per_second": round(counts["sent"] / seconds, 1),
                 "render_ms_per_issue": round(min(render_times) * 1000, 1),
                 "html_bytes": rendered.html_size,

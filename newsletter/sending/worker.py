@@ -217,12 +217,34 @@ def send_claimed(issue, ids, result, lease):
                 break
 
 
+# A worker process keeps each edition's worked-out email between batches: with 64 editions nearly every
+# batch of 100 sends several, and working one out (encoding, headers) costs about 0.5 ms. What is mailed
+# is frozen at send start (sent_html, the editions), so only the newsletter's sender details could
+# change meanwhile: an entry lives EMAIL_CACHE_SECONDS, so such a change reaches a send within that.
+EMAIL_CACHE_SECONDS = 60
+EMAIL_CACHE_SIZE = 256
+_email_cache = {}
+
+
 def _emails(issue, edition_ids):
     """{edition id: IssueEmail} for the editions this batch sends (None: the issue as stored at send start)."""
-    emails = {None: IssueEmail(issue)} if None in edition_ids else {}
-    for edition in IssueEdition.objects.filter(pk__in=[pk for pk in edition_ids if pk is not None]):
-        emails[edition.pk] = IssueEmail(issue, subject=edition.subject, html=edition.html, text=edition.text)
-    return emails
+    now = time.monotonic()
+    started = issue.send_started_at.isoformat() if issue.send_started_at else ""
+    emails, missing = {}, []
+    for edition_id in edition_ids:
+        cached = _email_cache.get((issue.pk, started, edition_id))
+        if cached and now - cached[0] < EMAIL_CACHE_SECONDS:
+            emails[edition_id] = cached[1]
+        else:
+            missing.append(edition_id)
+    fresh = {None: IssueEmail(issue)} if None in missing else {}
+    for edition in IssueEdition.objects.filter(pk__in=[pk for pk in missing if pk is not None]):
+        fresh[edition.pk] = IssueEmail(issue, subject=edition.subject, html=edition.html, text=edition.text)
+    if len(_email_cache) + len(fresh) > EMAIL_CACHE_SIZE:
+        _email_cache.clear()
+    for edition_id, email in fresh.items():
+        _email_cache[(issue.pk, started, edition_id)] = (now, email)
+    return {**emails, **fresh}
 
 
 @contextlib.contextmanager

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from newsletter.archive import calendar, reach, topics
+from newsletter.archive import calendar, changes, reach, topics
 from newsletter.archive import contribute as contributions
 from newsletter.archive import views as archive
 from newsletter.archive.feeds import NewsletterFeed
@@ -21,4 +21,5 @@ urlpatterns = [
     path("<slug:newsletter_slug>/topics/<slug:slug>/", topics.topic_detail, name="topic"),
     path("<slug:newsletter_slug>/topics/<slug:slug>/feed/", cache_archive_page(topics.TopicFeed()), name="topic_feed"),
     path("<slug:newsletter_slug>/<slug:slug>/", archive.issue_detail, name="issue"),
+    path("<slug:newsletter_slug>/<slug:slug>/changes/", changes.issue_changes, name="issue_changes"),
 ]

@@ -67,3 +67,16 @@ def test_the_csv_is_for_editors_only(client, counted):
     response = client.get(reverse("reach:csv", args=[counted.pk]))
 
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_the_dashboard_lists_the_most_clicked_links_of_the_last_issues(admin_client, counted):
+    from newsletter.models import Issue
+
+    Issue.objects.filter(pk=counted.pk).update(send_started_at="2026-11-01T09:00:00Z")
+
+    page = admin_client.get(reverse("admin:index")).content.decode()
+
+    start = page.index('id="dash-clicks"')
+    listed = page[start : page.index("</ol>", start)]
+    assert listed.index("7 clicks: https://parks.example/") < listed.index("3 clicks: =cmd|evil")
+    assert "site.example" not in listed  # the canary is never a click

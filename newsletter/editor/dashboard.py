@@ -7,6 +7,7 @@ from django.db.models import Count, Q
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
+from newsletter.editor import reach
 from newsletter.models import Contribution, Delivery, Issue, IssueDeliveryStats, Subscription
 
 WEEKS = 12
@@ -90,6 +91,7 @@ def summary():
         ),
         "sending": list(Issue.objects.filter(status__in=[Issue.Status.SENDING, Issue.Status.PAUSED])),
         "last_send": last_send(),
+        "top_links": reach.top_links(),  # the most-clicked links of the last issues sent with counting on
         "contributions_waiting": Contribution.objects.waiting().count(),
         "weeks": weeks,
         "chart": chart(weeks),

@@ -7,7 +7,7 @@ Nothing here knows who clicked: the counts are per link, so no share of recipien
 import csv
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 
@@ -110,10 +110,6 @@ def top_links(issues=5, limit=5):
         .select_related("issue", "section")
         .order_by("-clicks", "position")[:limit]
     )
-
-
-def total_clicks(issue):
-    return TrackedLink.objects.filter(issue=issue, canary=False).aggregate(n=Sum("clicks"))["n"] or 0
 
 
 def _section_label(section):

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "adminsortable2",
+    "rest_framework",
     "newsletter",
 ]
 
@@ -341,3 +342,20 @@ REACH_CLICKS_PER_MINUTE = env.int("REACH_CLICKS_PER_MINUTE", default=30)
 # The link check never requests loopback, private or link-local addresses unless this is on (tests).
 LINKCHECK_ALLOW_PRIVATE = env.bool("LINKCHECK_ALLOW_PRIVATE", default=False)
 IMPORT_MAX_FILE_BYTES = env.int("IMPORT_MAX_FILE_BYTES", default=4 * 1024 * 1024)
+
+# --- API (newsletter/api, docs/api.md) ---
+# Bearer tokens only (no session auth, so no CSRF to consider), JSON only, throttled on the cache.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["newsletter.api.auth.BearerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["newsletter.api.auth.TokenScope"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 20,
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle", "newsletter.api.auth.TokenThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("API_RATE_ANON", default="60/hour"),
+        "token": env.str("API_RATE_TOKEN", default="1000/hour"),
+    },
+    "EXCEPTION_HANDLER": "newsletter.api.errors.handler",
+}

@@ -29,6 +29,7 @@ urlpatterns = [
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="django.contrib.sitemaps.views.sitemap"),
     # Fixed paths before the archive's /<newsletter>/ catch-all.
     path("health/", health, name="health"),
+    path("api/v1/", include("newsletter.api.urls")),  # the JSON API (docs/api.md)
     path("favicon.ico", favicon, name="favicon"),
     path("anymail/", include("anymail.urls")),  # providers' tracking webhooks → newsletter/bounces.py
     path("", include("newsletter.subscribers.urls")),

@@ -1,3 +1,3 @@
 """The editor's admin, one module per area."""
 
-from newsletter.admin import content, contributions, segments, subscribers, topics  # noqa: F401  (registers the ModelAdmins)
+from newsletter.admin import apitokens, content, contributions, segments, subscribers, topics  # noqa: F401  (registers the ModelAdmins)

@@ -9,6 +9,7 @@ audience    subscribers, subscriptions with consent, suppression
 sending     deliveries and per-issue delivery totals
 topics      topics per newsletter (on sections, chosen by readers) and an issue's editions
 revisions   a snapshot of an issue's content per save (history, diffs, the approved and the sent version)
+apitokens   editors' tokens for the JSON API (hashed; scoped read or write)
 reach       the links of a sent issue (short links, no subscriber in them) and their aggregate click counters
 
 Models import nothing of Celery, SMTP, mail, sending or the admin (import-linter checks it).
@@ -16,6 +17,7 @@ Models import nothing of Celery, SMTP, mail, sending or the admin (import-linter
 
 from newsletter.addresses import canonical_address, email_hash
 from newsletter.models import revisions
+from newsletter.models.apitokens import ApiToken
 from newsletter.models.audience import Subscriber, Subscription, SubscriptionQuerySet, Suppression
 from newsletter.models.content import (
     RESERVED_ISSUE_SLUGS,
@@ -47,6 +49,7 @@ __all__ = [
     "RESERVED_ISSUE_SLUGS",
     "RESERVED_NEWSLETTER_SLUGS",
     "RESERVED_TOPIC_SLUGS",
+    "ApiToken",
     "Comment",
     "CommentQuerySet",
     "Contribution",

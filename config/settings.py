@@ -359,3 +359,7 @@ REST_FRAMEWORK = {
     },
     "EXCEPTION_HANDLER": "newsletter.api.errors.handler",
 }
+
+# --- webhooks (newsletter/webhooks, docs/api.md#webhooks) ---
+# Webhook targets on loopback, link-local or private addresses are refused unless this is true (tests use it).
+WEBHOOK_ALLOW_PRIVATE = env.bool("WEBHOOK_ALLOW_PRIVATE", default=False)

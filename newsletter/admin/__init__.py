@@ -1,3 +1,11 @@
 """The editor's admin, one module per area."""
 
-from newsletter.admin import apitokens, content, contributions, segments, subscribers, topics  # noqa: F401  (registers the ModelAdmins)
+from newsletter.admin import (  # noqa: F401  (registers the ModelAdmins)
+    apitokens,
+    content,
+    contributions,
+    segments,
+    subscribers,
+    topics,
+    webhooks,
+)

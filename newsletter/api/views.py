@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404
 from rest_framework import generics, mixins, permissions, viewsets
 from rest_framework.response import Response
 
+from newsletter import events
 from newsletter.api import serializers
 from newsletter.api.auth import TokenScope
 from newsletter.models import Contribution, Issue, Link, Newsletter, Section, Subscription
@@ -126,6 +127,10 @@ class ContributionCreate(generics.CreateAPIView):
     queryset = Contribution.objects.all()
     serializer_class = serializers.ContributionSerializer
     permission_classes = PERMISSIONS
+
+    def perform_create(self, serializer):
+        contribution = serializer.save()
+        events.contribution_received.send(sender=Contribution, contribution=contribution)
 
 
 class SubscriberCounts(generics.GenericAPIView):

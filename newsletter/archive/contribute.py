@@ -8,6 +8,7 @@ from django.conf import settings
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_http_methods
 
+from newsletter import events
 from newsletter.markup import markdown_problems
 from newsletter.models import Contribution, Newsletter
 from newsletter.ratelimit import allow, client_ip, retry_after
@@ -70,5 +71,6 @@ def contribute(request, slug):
                 contribution = form.save(commit=False)
                 contribution.newsletter = newsletter
                 contribution.save()
+                events.contribution_received.send(sender=Contribution, contribution=contribution)
             return render(request, "contributions/thanks.html", {"newsletter": newsletter})
     return render(request, "contributions/form.html", {"newsletter": newsletter, "form": form})

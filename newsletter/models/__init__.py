@@ -11,6 +11,7 @@ topics      topics per newsletter (on sections, chosen by readers) and an issue'
 revisions   a snapshot of an issue's content per save (history, diffs, the approved and the sent version)
 apitokens   editors' tokens for the JSON API (hashed; scoped read or write)
 reach       the links of a sent issue (short links, no subscriber in them) and their aggregate click counters
+webhooks    editors' webhook endpoints per newsletter and every delivery attempt
 
 Models import nothing of Celery, SMTP, mail, sending or the admin (import-linter checks it).
 """
@@ -42,6 +43,7 @@ from newsletter.models.topics import (
     topic_key,
     validate_topic_slug,
 )
+from newsletter.models.webhooks import WebhookAttempt, WebhookEndpoint
 
 revisions.connect()
 
@@ -73,6 +75,8 @@ __all__ = [
     "Tag",
     "Topic",
     "TrackedLink",
+    "WebhookAttempt",
+    "WebhookEndpoint",
     "canonical_address",
     "email_hash",
     "status_moved",

@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.db.models import Max, Min, Q
 from django.utils import timezone
 
+from newsletter import events
 from newsletter.mail.message import IssueEmail
 from newsletter.mail.transport import PermanentError, TransientError, open_transport
 from newsletter.models import (
@@ -293,6 +294,7 @@ def finish(issue_id):
     """SENDING → SENT once no delivery is open (the move tells the page cache)."""
     if Issue.objects.move(issue_id, Issue.Status.SENDING, Issue.Status.SENT, sent_at=timezone.now()):
         logger.info(json.dumps({"event": "send_finished", "issue": issue_id}))
+        events.issue_sent.send(sender=Issue, issue_id=issue_id)
 
 
 PAUSE_MARK_KEY = "delivery:pause-mark:{}"

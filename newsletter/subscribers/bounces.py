@@ -22,6 +22,7 @@ from django.db import transaction
 from django.dispatch import receiver
 from django.utils import timezone
 
+from newsletter import events
 from newsletter.addresses import canonical_address
 from newsletter.mail.inbound import classify_message, read_imap, read_maildir
 from newsletter.models import Delivery, Subscriber
@@ -44,6 +45,7 @@ def record_bounce(delivery, kind, reason="", now=None):
         Delivery.objects.filter(pk=delivery.pk).update(bounce=kind, bounced_at=now)
         if reason:
             Delivery.objects.filter(pk=delivery.pk, last_error="").update(last_error=reason[:2000])
+        events.delivery_bounced.send(sender=Delivery, delivery=delivery, kind=kind)
         subscriber = delivery.subscriber
         if subscriber is None:
             return ""

@@ -25,6 +25,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from newsletter import events
 from newsletter.addresses import (  # noqa: F401
     CONTROL_CHARACTERS,
     MAX_ADDRESS_LENGTH,
@@ -153,6 +154,7 @@ def confirm(subscriber_id, newsletter_ids, name=""):
 
         for subscription in activated:
             transaction.on_commit(lambda pk=subscription.pk: send_welcome.delay(pk))
+        events.subscription_confirmed.send(sender=Subscription, subscriptions=activated)
     return ConfirmResult(subscriber, [s.newsletter for s in activated], [s.newsletter for s in already])
 
 
@@ -223,6 +225,7 @@ def end_subscriptions(subscriber, newsletters=None, reason=Reason.READER):
         ending = Subscription.objects.filter(subscriber=subscriber, status__in=RECEIVING)
         if newsletters is not None:
             ending = ending.filter(newsletter__in=list(newsletters))
+        ended = list(ending.select_for_update().values_list("pk", "newsletter_id"))  # told to events below
         count = ending.update(status=rule.status, unsubscribed_at=now, updated_at=now)
         # Then the person's row, as subscribe() does (subscriptions first): two leavings at once decide
         # "no active subscription remains" one after the other, the second seeing the first's commit.
@@ -230,6 +233,10 @@ def end_subscriptions(subscriber, newsletters=None, reason=Reason.READER):
         suppress = rule.whole_address or not subscriber.subscriptions.filter(status=Subscription.Status.ACTIVE).exists()
         if suppress:
             Suppression.add(subscriber.email, rule.suppression, replace=rule.whole_address)
+        if ended:
+            events.subscription_ended.send(
+                sender=Subscription, subscriber=subscriber, subscriptions=ended, reason=reason, status=rule.status
+            )
     return Ended(count, rule.status, suppress)
 
 

@@ -197,9 +197,11 @@ def test_text_typed_while_the_server_is_unreachable_is_kept_and_saved(page, live
     page.unroute(section_url)
     page.reload()
     expect(page.locator("#composer[data-ready=true]")).to_be_attached()
-    expect(page.locator("#compose-status")).to_contain_text("Saved ·", timeout=10_000)
+    # Saved by the reloaded page, or already by the retry that was waiting when the connection came back:
+    # either way the text reaches the server and nothing is left on this computer.
+    page.wait_for_function("() => !Object.keys(localStorage).some(k => k.startsWith('compose:'))", timeout=15_000)
+    expect(page.locator("#compose-status")).to_contain_text(re.compile("Saved ·|All changes saved"))
     assert draft.sections.get(heading="Budgets").body_markdown == "Written on a train."
-    assert page.evaluate("() => Object.keys(localStorage).filter(k => k.startsWith('compose:'))") == []
 
 
 def test_the_composer_fits_a_tablet(page, live_server, draft):

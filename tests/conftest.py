@@ -408,3 +408,27 @@ def fresh_celery_pools():
 def _fast_password_hashing(settings):
     """Logins in tests need not resist brute force; PBKDF2's cost would dominate the suite."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# --- sending ---
+
+
+@pytest.fixture
+def smtp_server(settings):
+    servers = []
+
+    def start(**faults):
+        """A real SMTP server on loopback that misbehaves as asked (tests/delivery_helpers.RecordingHandler)."""
+        from tests.delivery_helpers import RecordingHandler, start_smtp_server
+
+        handler = RecordingHandler(**faults)
+        controller = start_smtp_server(handler)
+        servers.append(controller)
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
+        settings.EMAIL_HOST_USER, settings.EMAIL_USE_TLS, settings.EMAIL_USE_SSL = "", False, False
+        return handler
+
+    yield start
+    for controller in servers:
+        controller.stop()

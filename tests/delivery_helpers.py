@@ -17,14 +17,11 @@ class RecordingHandler:
     """Keeps every accepted message. Faults: addresses refused with 550; 451 for the first `busy_seconds`;
     every `drop_every`-th connection dropped at its second MAIL FROM (a session that dies mid-batch)."""
 
-    def __init__(self, refuse=(), busy_seconds=0, drop_every=0):
+    def __init__(self, **faults):
         self.messages = []
-        self.refuse = {a.lower() for a in refuse}
-        self.busy_until = time.monotonic() + busy_seconds if busy_seconds else 0
-        self.drop_every = drop_every
-        self.connections = 0
         self.lock = threading.Lock()
         self.holding = threading.Event()
+        self.reset(**faults)
 
     def reset(
         self,

@@ -10,7 +10,6 @@ from django.utils import timezone
 from newsletter.models import Delivery, Issue, Subscriber, Subscription
 from newsletter.sending import lease as leasing
 from newsletter.sending import worker
-from tests.delivery_helpers import RecordingHandler, start_smtp_server
 
 
 @pytest.fixture
@@ -30,25 +29,6 @@ def sending(rich_issue):
     return make
 
 
-@pytest.fixture
-def slow_server(settings):
-    controllers = []
-
-    def start(**faults):
-        handler = RecordingHandler()
-        handler.reset(**faults)
-        controller = start_smtp_server(handler)
-        controllers.append(controller)
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
-        settings.EMAIL_HOST_USER, settings.EMAIL_USE_TLS, settings.EMAIL_USE_SSL = "", False, False
-        return handler
-
-    yield start
-    for controller in controllers:
-        controller.stop()
-
-
 def lease_for(issue, settings, count):
     import time
 
@@ -57,11 +37,11 @@ def lease_for(issue, settings, count):
     return lease, ids
 
 
-def test_a_server_that_drips_its_answers_cannot_keep_a_message_past_the_lease(sending, slow_server, settings):
+def test_a_server_that_drips_its_answers_cannot_keep_a_message_past_the_lease(sending, smtp_server, settings):
     # Each byte comes well within the socket timeout, but MAIL's and RCPT's answers take 2.4 s each: the
     # message would end long after the 3 s lease if only each socket operation were timed.
     settings.DELIVERY_SMTP_TIMEOUT, settings.DELIVERY_LEASE_SECONDS = 1, 3
-    server = slow_server(drip_delay=0.3)
+    server = smtp_server(drip_delay=0.3)
     issue = sending(1)
     lease, ids = lease_for(issue, settings, 1)
 
@@ -74,11 +54,11 @@ def test_a_server_that_drips_its_answers_cannot_keep_a_message_past_the_lease(se
     assert row.last_error.startswith("connection lost") and result.retrying == 1
 
 
-def test_a_slow_but_steady_server_has_the_lease_renewed_and_is_sent_once(sending, slow_server, settings):
+def test_a_slow_but_steady_server_has_the_lease_renewed_and_is_sent_once(sending, smtp_server, settings):
     # Every answer 0.3 s late (well within the 1.5 s timeout, even on a busy machine): one message, six
     # answers, takes longer than half the 3 s lease, so the lease must be renewed while it is sent.
     settings.DELIVERY_SMTP_TIMEOUT, settings.DELIVERY_LEASE_SECONDS = 1.5, 3
-    server = slow_server(reply_delay=0.3)
+    server = smtp_server(reply_delay=0.3)
     issue = sending(3)
     lease, ids = lease_for(issue, settings, 3)
 

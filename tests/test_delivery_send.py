@@ -8,7 +8,6 @@ from django.utils import timezone
 
 from newsletter.models import Delivery, Issue, Subscriber, Subscription, Suppression
 from newsletter.sending import lease, sweep, worker, workflow
-from tests.delivery_helpers import RecordingHandler, start_smtp_server
 
 
 @pytest.fixture
@@ -55,24 +54,6 @@ def send(django_capture_on_commit_callbacks):
         return issue
 
     return run
-
-
-@pytest.fixture
-def smtp_server(settings):
-    servers = []
-
-    def start(**faults):
-        handler = RecordingHandler(**faults)
-        controller = start_smtp_server(handler)
-        servers.append(controller)
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
-        settings.EMAIL_HOST_USER, settings.EMAIL_USE_TLS, settings.EMAIL_USE_SSL = "", False, False
-        return handler
-
-    yield start
-    for controller in servers:
-        controller.stop()
 
 
 def test_each_active_subscriber_gets_one_personal_copy_in_the_outbox(draft, subscribe, send):

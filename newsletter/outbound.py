@@ -34,11 +34,17 @@ def check(url, allow_private=False):
             raise Refused(f"{parts.hostname} is an internal address ({address}): not checked")
 
 
-def opener(allow_private=False):
-    """A urllib opener whose redirects are checked like the first URL."""
+def opener(allow_private=False, follow_redirects=True):
+    """A urllib opener whose redirects are checked like the first URL.
+
+    With follow_redirects=False a 3xx answer is raised as urllib.error.HTTPError with its code and
+    Location, for requests a redirect would change (urllib turns a redirected POST into a GET).
+    """
 
     class CheckedRedirects(urllib.request.HTTPRedirectHandler):
         def redirect_request(self, req, fp, code, msg, headers, newurl):
+            if not follow_redirects:
+                return None
             check(newurl, allow_private)
             return super().redirect_request(req, fp, code, msg, headers, newurl)
 

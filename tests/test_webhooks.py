@@ -205,3 +205,81 @@ def test_a_bounce_and_a_confirmation_are_announced(
     assert "email" not in events[0]["data"]  # the endpoint may not receive addresses
     assert events[1]["data"]["kind"] == "hard" and events[1]["data"]["delivery"] == sent.pk
     assert "p@example.org" not in json.dumps(events)
+
+
+class Redirecting(BaseHTTPRequestHandler):
+    hits = []
+
+    def do_POST(self):
+        Redirecting.hits.append(("POST", self.path))
+        self.send_response(301)
+        self.send_header("Location", "/moved")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def do_GET(self):
+        Redirecting.hits.append(("GET", self.path))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_redirect_is_not_followed_and_the_attempt_says_where_to(allow_private, newsletter):
+    # urllib follows a 301 for a POST as a GET without the body: the receiver would see an empty,
+    # unsigned request. The attempt fails instead, naming the new URL.
+    Redirecting.hits = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Redirecting)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/hook"
+        endpoint = WebhookEndpoint.objects.create(newsletter=newsletter, url=url, events=["issue.sent"])
+        assert not delivery.post(endpoint, "issue.sent", delivery.envelope("issue.sent", {}))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert Redirecting.hits == [("POST", "/hook")]
+    attempt = WebhookAttempt.objects.get()
+    assert attempt.status_code == 301 and not attempt.ok
+    assert "redirected to /moved" in attempt.error and "register that URL" in attempt.error
+
+
+def test_the_editor_who_registered_an_endpoint_is_told_when_it_is_turned_off(
+    allow_private, settings, receiver, newsletter, editor_client, mailoutbox
+):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    Receiver.status = 503
+    response = editor_client.post(
+        "/admin/newsletter/webhookendpoint/add/",
+        {"newsletter": newsletter.pk, "url": receiver, "events": ["issue.sent"], "active": "on"},
+    )
+    assert response.status_code == 302
+    endpoint = WebhookEndpoint.objects.get()
+    owner = endpoint.created_by
+    assert owner is not None and owner.username == "ed"
+    owner.email = "ed@council.example"
+    owner.save()
+    day_ago = timezone.now() - datetime.timedelta(hours=25)
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failing_since=day_ago)
+    body = delivery.envelope("issue.sent", {"issue": 1})
+    assert deliver(endpoint.pk, "issue.sent", body, day_ago.isoformat()) is False
+    (mail,) = mailoutbox
+    assert mail.to == ["ed@council.example"] and "turned off" in mail.subject
+    assert receiver in mail.body and "HTTP 503" in mail.body
+    assert f"/admin/newsletter/webhookendpoint/{endpoint.pk}/change/" in mail.body
+    # Failing again later tells nobody twice: the endpoint is already off.
+    assert deliver(endpoint.pk, "issue.sent", body, day_ago.isoformat()) is False
+    assert len(mailoutbox) == 1
+
+
+def test_an_endpoint_with_no_owner_tells_the_managers(allow_private, settings, receiver, newsletter, mailoutbox):
+    settings.MANAGERS = [("Ops", "ops@council.example")]
+    Receiver.status = 500
+    endpoint = WebhookEndpoint.objects.create(newsletter=newsletter, url=receiver, events=["issue.sent"])
+    day_ago = timezone.now() - datetime.timedelta(hours=25)
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failing_since=day_ago)
+    assert delivery.post(endpoint, "issue.sent", delivery.envelope("issue.sent", {})) is False
+    assert delivery.give_up(endpoint.pk, day_ago.isoformat())
+    assert [m.to for m in mailoutbox] == [["ops@council.example"]]

@@ -40,7 +40,12 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     form = EndpointForm
     list_display = ["url", "newsletter", "active", "failing_since", "disabled_reason"]
     list_filter = ["newsletter", "active"]
-    readonly_fields = ["secret", "failing_since", "disabled_reason", "recent_attempts"]
+    readonly_fields = ["secret", "created_by", "failing_since", "disabled_reason", "recent_attempts"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user  # the editor told if the endpoint is ever turned off
+        super().save_model(request, obj, form, change)
 
     @admin.display(description="Last attempts")
     def recent_attempts(self, endpoint):

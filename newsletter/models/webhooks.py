@@ -2,6 +2,7 @@
 
 import secrets
 
+from django.conf import settings
 from django.db import models
 
 from newsletter.models.content import Newsletter
@@ -32,6 +33,15 @@ class WebhookEndpoint(models.Model):
     active = models.BooleanField(default=True, help_text="Turned off after a day of failures.")
     failing_since = models.DateTimeField(null=True, blank=True, editable=False)
     disabled_reason = models.CharField(max_length=300, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        help_text="The editor told by email when the endpoint is turned off.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

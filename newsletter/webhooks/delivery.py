@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from newsletter import outbound
 from newsletter.models import WebhookAttempt, WebhookEndpoint
+from newsletter.webhooks import notify
 
 logger = logging.getLogger(__name__)
 
@@ -66,10 +67,14 @@ def post(endpoint, event, body, attempt=1):
                 "X-Newsletter-Signature": signature(endpoint.secret, timestamp, body),
             },
         )
-        with outbound.opener(allow).open(request, timeout=TIMEOUT) as response:
+        # Not redirected: urllib would turn the POST into a GET without its body and signature.
+        with outbound.opener(allow, follow_redirects=False).open(request, timeout=TIMEOUT) as response:
             status = response.status
     except urllib.error.HTTPError as exc:
         status, error = exc.code, f"HTTP {exc.code}"
+        if 300 <= exc.code < 400:
+            location = (exc.headers.get("Location") or "")[:200] if exc.headers else ""
+            error += f": redirected to {location or 'another URL'}; webhooks do not follow redirects, register that URL"
     except (outbound.Refused, OSError, ValueError) as exc:
         error = str(exc) or exc.__class__.__name__
     ok = status is not None and 200 <= status < 300
@@ -95,6 +100,7 @@ def give_up(endpoint_id, first_at, now=None):
     failing = WebhookEndpoint.objects.filter(pk=endpoint_id, active=True, failing_since__lte=now - RETRY_FOR)
     if failing.update(active=False, disabled_reason="Failed for a day: turned off. Fix it, then tick Active."):
         logger.warning(json.dumps({"event": "webhook_disabled", "endpoint": endpoint_id}))
+        notify.endpoint_disabled(endpoint_id)
         return True
     if not WebhookEndpoint.objects.filter(pk=endpoint_id, active=True).exists():
         return True

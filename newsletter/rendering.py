@@ -8,10 +8,12 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch
+from django.utils.translation import gettext
 
+from newsletter import tokens
 from newsletter.markup import markdown_to_html
-from newsletter.models import Section
+from newsletter.models import Section, SectionImage
 
 # Issue → email ---------------------------------------------------------------------
 #
@@ -155,12 +157,15 @@ UNTITLED = {"closing": "And lastly…", "article": "Article"}
 
 def top_level_sections():
     """Top-level sections in order, each with its digest items (`ordered_items`) and both with their links
-    (`ordered_links`) prefetched: a fixed number of queries however many sections there are."""
+    (`ordered_links`) prefetched, and whether it has uploaded images (`has_images`, so an issue without any
+    costs no query for them): a fixed number of queries however many sections there are."""
     links = Prefetch("links", to_attr="ordered_links")
-    items = Section.objects.order_by("position", "id").prefetch_related(links)
+    has_images = Exists(SectionImage.objects.filter(section=OuterRef("pk")))
+    items = Section.objects.order_by("position", "id").annotate(has_images=has_images).prefetch_related(links)
     return (
         Section.objects.filter(parent=None)
         .order_by("position", "id")
+        .annotate(has_images=has_images)
         .prefetch_related(links, Prefetch("items", queryset=items, to_attr="ordered_items"))
     )
 
@@ -176,8 +181,11 @@ def prepare_sections(sections):
     section, the links an editor added that the text does not already show (`extra_links`), and the contents list:
     the sections with a heading, when there are two or more (a list of one, or of labels no heading shows on the
     page, does not help a reader)."""
+    parts = [part for section in sections for part in (section, *section.ordered_items)]
+    images = _images_by_section([part.pk for part in parts if getattr(part, "has_images", True)])
     for section in sections:
         for part in (section, *section.ordered_items):
+            part.shown_images = images.get(part.pk, [])
             part.label = part.heading or UNTITLED.get(part.kind, part.get_kind_display())
             shown = _html.unescape(part.body_html + (part.booking_html if part.booking else ""))
             part.extra_links = [link for link in part.ordered_links if f'href="{link.url}"' not in shown]
@@ -185,6 +193,22 @@ def prepare_sections(sections):
     titled = [section for section in prepared if section.heading]
     prepared.contents = titled if len(titled) >= 2 else []
     return prepared
+
+
+EMAIL_IMAGE_WIDTH = 552  # the email's 600-pixel column less its padding
+
+
+def _images_by_section(section_ids):
+    """Every uploaded image of these sections in one query, each with its absolute URL (mail needs one) and
+    the width the email gives it (Outlook honours only the attribute)."""
+    images = {}
+    if not section_ids:
+        return images
+    for image in SectionImage.objects.filter(section_id__in=section_ids).order_by("position", "id"):
+        image.src = tokens.absolute(image.image.url)
+        image.email_width = min(image.width or EMAIL_IMAGE_WIDTH, EMAIL_IMAGE_WIDTH)
+        images.setdefault(image.section_id, []).append(image)
+    return images
 
 
 def _email_sections(issue):
@@ -210,6 +234,9 @@ def _section_text(section):
         ]
         parts.append("\n".join(f"{label}: {value}" for label, value in facts if value))
     parts.append(html_to_text(section.body_html))
+    parts.extend(
+        gettext("[Image: %(alt)s]") % {"alt": image.alt_text} for image in getattr(section, "shown_images", ())
+    )
     parts.extend(
         f"- {link.title}: {link.url}" if link.title and link.title != link.url else f"- {link.url}"
         for link in section.extra_links

@@ -109,7 +109,9 @@ class SectionImage(models.Model):
     """An image in a section; stored under MEDIA_ROOT and linked with an absolute URL in emails."""
 
     section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="images")
-    image = models.ImageField(upload_to="sections/%Y/%m/")
+    image = models.ImageField(upload_to="sections/%Y/%m/", width_field="width", height_field="height")
+    width = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    height = models.PositiveIntegerField(null=True, blank=True, editable=False)
     alt_text = models.CharField(max_length=300, help_text="Describe the image for people who cannot see it.")
     position = models.PositiveIntegerField(default=0)
 

@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",  # static files, before anything that touches the session
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",  # after sessions, before common: /cy/ pages are Welsh
     "django.middleware.common.CommonMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -169,10 +170,17 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Languages (docs/translating.md): English is `en-gb`, the default, at today's URLs; Welsh is `cy`, the same
+# public pages under /cy/ (config/urls.py, newsletter/languages.py). Names are each language's own, as the
+# language switch shows them. The Welsh catalogue is locale/cy/LC_MESSAGES/django.po, its .mo committed.
 LANGUAGE_CODE = "en-gb"
+LANGUAGES = [("en-gb", "English"), ("cy", "Cymraeg")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/London"
 USE_I18N = True
 USE_TZ = True
+# Dates and numbers come from each language's format module (Django's en_GB and cy: "Dydd Llun, 9 Rhagfyr
+# 2019"); these apply only where no format module does.
 DATE_FORMAT = "j F Y"
 SHORT_DATE_FORMAT = "d/m/Y"
 DATETIME_FORMAT = "j F Y, H:i"

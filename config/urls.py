@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
@@ -7,6 +8,7 @@ from django.templatetags.static import static as static_url
 from django.urls import include, path
 from django.views.decorators.http import require_safe
 
+from newsletter.archive import reach
 from newsletter.archive.sitemaps import SITEMAPS
 from newsletter.health import health
 
@@ -32,8 +34,13 @@ urlpatterns = [
     path("api/v1/", include("newsletter.api.urls")),  # the JSON API (docs/api.md)
     path("favicon.ico", favicon, name="favicon"),
     path("anymail/", include("anymail.urls")),  # providers' tracking webhooks → newsletter/bounces.py
+    path("r/<int:link_id>.<str:signature>", reach.follow, name="short_link"),  # short links in mail: no language
+]
+# Public pages: English at today's URLs, Welsh under /cy/ (newsletter/languages.py, docs/translating.md).
+urlpatterns += i18n_patterns(
     path("", include("newsletter.subscribers.urls")),
     path("", include("newsletter.archive.urls")),
-]
+    prefix_default_language=False,
+)
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

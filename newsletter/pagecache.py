@@ -17,6 +17,9 @@ What replaces the token:
 - `archive_changed()`, which code that writes with QuerySet.update() or
   bulk_create() should call itself.
 
+Each language's copy of a page has its own key (the language is in it); the token is the same for
+every language, so one change renews the English and the Welsh pages alike.
+
 The token is replaced after the transaction commits: a page rendered from the old
 rows can only be stored under the old token, never under the new one.
 
@@ -37,12 +40,13 @@ from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpResponse
 from django.urls import reverse
+from django.utils import translation
 from django.utils.cache import has_vary_header, set_response_etag
 
 logger = logging.getLogger(__name__)
 
 VERSION_KEY = "archive-version"
-PAGE_KEY = "archive-page:{version}:{method}:{digest}"
+PAGE_KEY = "archive-page:{version}:{language}:{method}:{digest}"
 
 
 def archive_version():
@@ -103,8 +107,12 @@ def cache_archive_page(view):
 
 def _page_key(request):
     digest = hashlib.sha256(request.get_full_path().encode()).hexdigest()
-    # HEAD and GET share an entry: the same page, its body dropped by the server for HEAD.
-    return PAGE_KEY.format(version=archive_version(), method="GET", digest=digest)
+    # HEAD and GET share an entry: the same page, its body dropped by the server for HEAD. Each language
+    # has its own entry (the path tells them apart too, /cy/…, but a page is only ever served in the
+    # language it was rendered in); one version token covers every language, so a change renews them all.
+    return PAGE_KEY.format(
+        version=archive_version(), language=translation.get_language() or "", method="GET", digest=digest
+    )
 
 
 def _storable(request, response):

@@ -12,6 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.db import connection
+from django.utils import translation
 
 from newsletter.models import Comment, Issue, Link, Newsletter, Section, Tag
 from tests.services import redis_answers, require_service
@@ -22,6 +23,14 @@ def _postgres_marker(request):
     """Tests marked `postgres` skip on other databases, or fail when CI=true says PostgreSQL must be there."""
     if request.node.get_closest_marker("postgres"):
         require_service(connection.vendor == "postgresql", "needs PostgreSQL (set DATABASE_URL=postgres://…)")
+
+
+@pytest.fixture(autouse=True)
+def _default_language_after_each_test():
+    """A request to a /cy/ page leaves Welsh active in the test's thread (LocaleMiddleware activates, nothing
+    deactivates): each test starts in the default language, as each real request chooses its own."""
+    yield
+    translation.deactivate()
 
 
 # Data ------------------------------------------------------------------------

@@ -3,15 +3,17 @@
 import pytest
 from django.contrib.staticfiles import finders
 from django.test import Client, override_settings
-from django.urls import include, path
+from django.urls import path
+
+from config.urls import urlpatterns as site_urlpatterns
 
 
 def boom(request):
     raise RuntimeError("a bug in a view")
 
 
-# A test-only URL configuration: the site's URLs plus a view that raises.
-urlpatterns = [path("boom/", boom), path("", include("config.urls"))]
+# A test-only URL configuration: the site's URLs plus a view that raises (i18n_patterns may not be included).
+urlpatterns = [path("boom/", boom), *site_urlpatterns]
 
 
 @pytest.fixture

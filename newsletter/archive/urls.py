@@ -1,6 +1,6 @@
 from django.urls import path
 
-from newsletter.archive import calendar, changes, reach, topics
+from newsletter.archive import calendar, changes, topics
 from newsletter.archive import contribute as contributions
 from newsletter.archive import views as archive
 from newsletter.archive.feeds import NewsletterFeed
@@ -8,11 +8,10 @@ from newsletter.pagecache import cache_archive_page
 
 app_name = "archive"
 
-# Fixed paths come first: a newsletter slugged "search" or "tags" would be hidden by them.
+# The short-link redirect /r/… is in config/urls.py: it has no language. Fixed paths come first: a newsletter slugged "search" or "tags" would be hidden by them.
 urlpatterns = [
     path("", archive.home, name="home"),
     path("search/", archive.search, name="search"),
-    path("r/<int:link_id>.<str:signature>", reach.follow, name="reach"),
     path("tags/<slug:slug>/", archive.tag_detail, name="tag"),
     path("contribute/<slug:slug>/", contributions.contribute, name="contribute"),
     path("<slug:slug>/", archive.newsletter_archive, name="newsletter"),

@@ -73,7 +73,7 @@ def test_archive_of_unknown_newsletter_is_not_found(client, archive):
 def test_archive_links_its_feed(client, archive, parse_html):
     page = parse_html(client.get(reverse("archive:newsletter", args=["weekly-update"])))
 
-    alternate = page.find("link", rel="alternate")
+    alternate = page.find("link", rel="alternate", type="application/atom+xml")
     assert alternate.attrs["href"] == "/weekly-update/feed/"
     assert alternate.attrs["type"] == "application/atom+xml"
 

@@ -16,10 +16,12 @@ import re
 from pathlib import Path
 
 import pytest
-from django.urls import include, path
+from django.conf import settings as django_settings
+from django.urls import path
 from django.utils import timezone
 
-from newsletter import tokens
+from config.urls import urlpatterns as site_urlpatterns
+from newsletter import languages, tokens
 from newsletter.models import Delivery, Issue, Section, Subscriber, Subscription, Topic
 from newsletter.models.topics import Segment
 from tests.browser_helpers import log_in_as_editor
@@ -45,7 +47,7 @@ def boom(request):
 
 
 # Only for the 500 page: the site's URLs plus a view that raises (settings.ROOT_URLCONF points here).
-urlpatterns = [path("test-server-error/", boom), path("", include("config.urls"))]
+urlpatterns = [path("test-server-error/", boom), *site_urlpatterns]
 
 
 @pytest.fixture(scope="module")
@@ -147,6 +149,24 @@ ERRORS = [
     page_case("404", lambda s: "/no-such-newsletter/no-such-issue/"),
     page_case("500", lambda s: "/test-server-error/"),
 ]
+
+
+def welsh(url):
+    """The Welsh address of a page given by its English one (absolute or not)."""
+    return languages.path_in(url.removeprefix(django_settings.SITE_URL), "cy")
+
+
+# Welsh pages: longer words, another `lang`, the language switch pointing back to English.
+WELSH = [
+    page_case("cy-home", lambda s: "/cy/"),
+    page_case("cy-issue", lambda s: welsh(s["archive"].rich.get_absolute_url())),
+    page_case("cy-search", lambda s: "/cy/search/?q=dementia"),
+    page_case("cy-subscribe", lambda s: "/cy/subscribe/"),
+    page_case("cy-preferences", lambda s: welsh(tokens.preferences_url(s["active"].pk))),
+    page_case("cy-unsubscribe", lambda s: welsh(tokens.unsubscribe_url(s["active"].pk, s["newsletter"].pk))),
+    page_case("cy-contribute", lambda s: f"/cy/contribute/{s['newsletter'].slug}/"),
+    page_case("cy-404", lambda s: "/cy/no-such-newsletter/no-such-issue/"),
+]
 EDITOR = [
     page_case("admin-index", lambda s: "/admin/", editor=True),
     page_case("admin-index-dark", lambda s: "/admin/", editor=True, dark=True),
@@ -175,7 +195,7 @@ EDITOR = [
 ]
 
 
-@pytest.mark.parametrize(("url", "editor", "then", "dark"), PUBLIC + SUBSCRIBERS + ERRORS + EDITOR)
+@pytest.mark.parametrize(("url", "editor", "then", "dark"), PUBLIC + SUBSCRIBERS + ERRORS + WELSH + EDITOR)
 def test_page_has_no_serious_accessibility_violations(
     url, editor, then, dark, site, page, live_server, axe_source, settings
 ):

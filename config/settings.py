@@ -353,6 +353,8 @@ REACH_CLICKS_PER_MINUTE = env.int("REACH_CLICKS_PER_MINUTE", default=30)
 # The link check never requests loopback, private or link-local addresses unless this is on (tests).
 LINKCHECK_ALLOW_PRIVATE = env.bool("LINKCHECK_ALLOW_PRIVATE", default=False)
 IMPORT_MAX_FILE_BYTES = env.int("IMPORT_MAX_FILE_BYTES", default=4 * 1024 * 1024)
+# The largest subscriber CSV import_subscribers and the admin read (newsletter/subscribers/csvio.py): ~500,000 rows.
+SUBSCRIBER_IMPORT_MAX_BYTES = env.int("SUBSCRIBER_IMPORT_MAX_BYTES", default=64 * 1024 * 1024)
 
 # --- API (newsletter/api, docs/api.md) ---
 # Bearer tokens only (no session auth, so no CSRF to consider), JSON only, throttled on the cache.

@@ -2,13 +2,18 @@
 
 Every row goes through the same address rule and suppression list as the forms; a row the
 importer refuses is reported with its line number and reason, and a file it cannot read at
-all changes nothing.
+all (too large, not CSV, a header neither ours nor a known tool's and no mapping) changes nothing:
+the whole file is read once as CSV before anything is written. Exports of other tools (Mailchimp,
+Substack, listmonk) and any CSV with a column mapping come in through `formats`.
 """
 
 import csv
 import dataclasses
+import functools
 import io
+import os
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -22,13 +27,16 @@ from newsletter.addresses import (  # noqa: F401
     normalise_address,
 )
 from newsletter.models import Newsletter, Subscriber, Subscription, Suppression, email_hash
+from newsletter.subscribers import formats
 from newsletter.subscribers.confirmations import request_confirmation
-from newsletter.subscribers.lifecycle import LEFT, editor_consent_text, record_consent
+from newsletter.subscribers.lifecycle import LEFT, editor_consent_text, record_consent, record_left_elsewhere
 
 CSV_COLUMNS = ("email", "name", "newsletters", "consent")
 IMPORT_BATCH = 1000
 MAX_REPORTED_REJECTS = 10_000
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Anything larger is refused before a row is read (setting SUBSCRIBER_IMPORT_MAX_BYTES); 64 MiB is ~500,000 rows.
+DEFAULT_MAX_IMPORT_BYTES = 64 * 1024 * 1024
 
 
 class ImportFileError(InvalidInput):
@@ -50,6 +58,7 @@ class ImportReport:
     pending: int = 0
     unchanged: int = 0
     confirmations_queued: int = 0
+    suppressed: int = 0
     rejected_count: int = 0
     rejected: list = dataclasses.field(default_factory=list)  # the first MAX_REPORTED_REJECTS
 
@@ -67,6 +76,11 @@ class ImportReport:
             f"{self.rows} rows: {self.activated} subscriptions activated, {self.pending} pending confirmation, "
             f"{self.unchanged} already there, {self.rejected_count} rows rejected; "
             f"{self.created_subscribers} new subscribers; {self.confirmations_queued} confirmation emails queued."
+            + (
+                f" {self.suppressed} addresses that left the old tool are on the suppression list."
+                if self.suppressed
+                else ""
+            )
         )
 
 
@@ -76,7 +90,9 @@ class _Row:
     email: str
     name: str
     slugs: list
-    consent: bool
+    status: str  # formats.SUBSCRIBED, PENDING, UNSUBSCRIBED or BOUNCED
+    consent_text: str = ""
+    consent_at: object = None  # when the old tool recorded the consent; None: now
 
 
 def _unformula(value):
@@ -105,14 +121,71 @@ def _parse_row(line, record, newsletters):
     consent = record["consent"].strip().lower()
     if consent not in ("yes", "no"):
         raise InvalidInput(f"consent must be yes or no, not “{record['consent'][:20]}”")
-    return _Row(line, email, name, list(dict.fromkeys(slugs)), consent == "yes")
+    status = formats.SUBSCRIBED if consent == "yes" else formats.PENDING
+    return _Row(line, email, name, list(dict.fromkeys(slugs)), status)
 
 
-def import_csv(stream, send_confirmations=False, editor=None, progress=None):
-    """Import subscribers from a CSV file (a binary stream) with the header email,name,newsletters,consent.
+def _parse_mapped_row(line, record, mapping, slugs, consent_text):
+    """A validated _Row from a mapped file (another tool's export), or InvalidInput with the reason."""
+    if any("\ufffd" in v for v in record.values() if isinstance(v, str)):
+        raise InvalidInput("the row is not valid UTF-8 text")
+    try:
+        mapped = mapping.apply(record)
+    except formats.RowError as exc:
+        raise InvalidInput(str(exc)) from exc
+    email = normalise_address(_unformula(mapped.email))
+    name = clean_line(_unformula(mapped.name))
+    text = consent_text
+    if mapped.consent_at:
+        text = f"{consent_text}; consent recorded there on {mapped.consent_at:%Y-%m-%d %H:%M} UTC"
+    return _Row(line, email, name, slugs, mapped.status, text, mapped.consent_at)
+
+
+def max_import_bytes():
+    return getattr(settings, "SUBSCRIBER_IMPORT_MAX_BYTES", None) or DEFAULT_MAX_IMPORT_BYTES
+
+
+def _size(stream):
+    try:
+        return os.fstat(stream.fileno()).st_size
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        pass
+    try:
+        here = stream.tell()
+        end = stream.seek(0, io.SEEK_END)
+        stream.seek(here)
+        return end
+    except (AttributeError, OSError, ValueError):
+        return 0
+
+
+def _check_file(stream):
+    """Refuse a file that is too large or stops being CSV before a row is written (one linear pass)."""
+    size, limit = _size(stream), max_import_bytes()
+    if size > limit:
+        raise ImportFileError(
+            f"The file is too large ({size:,} bytes; the limit is {limit:,}, set by SUBSCRIBER_IMPORT_MAX_BYTES). "
+            "Split it, or import it with the import_subscribers command after raising the limit."
+        )
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
+    reader = csv.reader(text)
+    try:
+        for _ in reader:
+            pass
+    except csv.Error as exc:
+        raise ImportFileError(f"Line {reader.line_num} is not valid CSV ({exc}); nothing was imported.") from exc
+    finally:
+        text.detach()
+    stream.seek(0)
+
+
+def import_csv(stream, send_confirmations=False, editor=None, progress=None, mapping=None, newsletters=None):
+    """Import subscribers from a CSV file (a binary stream): our header email,name,newsletters,consent, another
+    tool's export recognised by its header (formats.recognise), or any CSV read through `mapping`.
 
     Streams the file and works in batches of IMPORT_BATCH rows, each in its own
-    transaction, so memory stays flat however long the file is. Every row is
+    transaction, so memory stays flat however long the file is; a file too large or not
+    CSV is refused before anything is written. Every row is
     checked first; a rejected row writes nothing and is reported with its line
     number and reason. Rows are applied idempotently: an address is one subscriber
     and one subscription per newsletter, so running the same file twice changes
@@ -121,18 +194,45 @@ def import_csv(stream, send_confirmations=False, editor=None, progress=None):
     only with send_confirmations. Suppressed or unsubscribed addresses are rejected.
     Extra columns (as export_csv writes) are ignored.
 
+    Another tool's rows join `newsletters` (required then): subscribed ones active with the old tool's consent
+    ("Imported from Mailchimp", its date), unconfirmed ones pending, and those that unsubscribed or bounced
+    there go onto the suppression list (lifecycle.record_left_elsewhere), never active.
+
     progress, if given, is called with the number of bytes read so far after each batch.
     """
+    _check_file(stream)
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
     reader = csv.DictReader(text)
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    missing = [c for c in CSV_COLUMNS if c not in header]
-    if missing:
-        raise ImportFileError(
-            f"The first row must be the header {','.join(CSV_COLUMNS)}; missing: {', '.join(missing)}."
-        )
-    reader.fieldnames = header
-    newsletters = {n.slug: n for n in Newsletter.objects.all()}
+    written = formats.clean_header(reader.fieldnames)
+    header = [h.lower() for h in written]
+    all_newsletters = {n.slug: n for n in Newsletter.objects.all()}
+    if mapping is None and not all(c in header for c in CSV_COLUMNS):
+        mapping = formats.recognise(written)
+        if mapping is None:
+            text.detach()
+            missing = [c for c in CSV_COLUMNS if c not in header]
+            raise ImportFileError(
+                f"The first row must be the header {','.join(CSV_COLUMNS)}; missing: {', '.join(missing)}. "
+                "It is not an export we recognise (Mailchimp, Substack, listmonk) either: map its columns "
+                "(the admin's mapping step, or import_subscribers --map email=COLUMN,name=COLUMN,…)."
+            )
+    parse = functools.partial(_parse_row, newsletters=all_newsletters)
+    if mapping is not None:
+        try:
+            mapping.check(written)
+        except formats.MappingError as exc:
+            text.detach()
+            raise ImportFileError(str(exc)) from exc
+        chosen = list(newsletters or ())
+        if not chosen:
+            text.detach()
+            raise ImportFileError(f"Choose the newsletter(s) the subscribers of {mapping.label} join.")
+        slugs = [n.slug for n in chosen]
+        consent_text = f"Imported from {mapping.source}" + (f" by {editor.get_username()}" if editor else "")
+        parse = functools.partial(_parse_mapped_row, mapping=mapping, slugs=slugs, consent_text=consent_text)
+        reader.fieldnames = written
+    else:
+        reader.fieldnames = header
     report = ImportReport()
     batch = {}  # address -> _Row
     consent_text = editor_consent_text(editor)
@@ -140,20 +240,21 @@ def import_csv(stream, send_confirmations=False, editor=None, progress=None):
         for record in reader:
             report.rows += 1
             try:
-                row = _parse_row(reader.line_num, record, newsletters)
+                row = parse(reader.line_num, record)
             except InvalidInput as exc:
-                report.reject(reader.line_num, (record.get("email") or "")[:MAX_ADDRESS_LENGTH], str(exc))
+                email = record.get(mapping.email if mapping else "email") or ""
+                report.reject(reader.line_num, email[:MAX_ADDRESS_LENGTH], str(exc))
                 continue
             # An address seen again in this batch: write the batch first, so the repeat meets it in the database.
             if len(batch) >= IMPORT_BATCH or row.email in batch:
-                _import_batch(list(batch.values()), newsletters, consent_text, send_confirmations, report)
+                _import_batch(list(batch.values()), all_newsletters, consent_text, send_confirmations, report)
                 batch = {}
                 if progress:
                     progress(_bytes_read(stream))
             batch[row.email] = row
         if batch:
-            _import_batch(list(batch.values()), newsletters, consent_text, send_confirmations, report)
-    except csv.Error as exc:
+            _import_batch(list(batch.values()), all_newsletters, consent_text, send_confirmations, report)
+    except csv.Error as exc:  # checked before; only a file changed while it was read gets here
         report.reject(reader.line_num, "", f"the file stops being valid CSV here ({exc}); the rest was not read")
     if progress:
         progress(_bytes_read(stream))
@@ -171,6 +272,16 @@ def _bytes_read(stream):
 @transaction.atomic
 def _import_batch(rows, newsletters, consent_text, send_confirmations, report):
     now = timezone.now()
+    joining = []
+    for row in rows:
+        if row.status in formats.LEAVING:
+            chosen = [newsletters[slug] for slug in row.slugs]
+            bounced = row.status == formats.BOUNCED
+            note = f"{row.consent_text.split(';')[0]}: {'bounced' if bounced else 'unsubscribed'} there"
+            report.suppressed += record_left_elsewhere(row.email, chosen, bounced=bounced, note=note, now=now)
+        else:
+            joining.append(row)
+    rows = joining
     by_email = {row.email: row for row in rows}
     emails = list(by_email)
     suppressed = set(
@@ -223,10 +334,12 @@ def _import_batch(rows, newsletters, consent_text, send_confirmations, report):
         for slug in row.slugs:
             newsletter = newsletters[slug]
             current = existing.get((subscriber.pk, newsletter.pk))
+            active = row.status == formats.SUBSCRIBED
+            text = row.consent_text or consent_text
             if current is None:
                 subscription = Subscription(subscriber=subscriber, newsletter=newsletter)
-                record_consent(subscription, Subscription.Method.IMPORT, consent_text if row.consent else "", now)
-                if row.consent:
+                record_consent(subscription, Subscription.Method.IMPORT, text if active else "", row.consent_at or now)
+                if active:
                     subscription.activate()
                     report.activated += 1
                 else:
@@ -234,8 +347,8 @@ def _import_batch(rows, newsletters, consent_text, send_confirmations, report):
                     report.pending += 1
                     needs_confirmation.add(subscriber.pk)
                 to_create.append(subscription)
-            elif current.status == Subscription.Status.PENDING and row.consent:
-                record_consent(current, Subscription.Method.IMPORT, consent_text, now)
+            elif current.status == Subscription.Status.PENDING and active:
+                record_consent(current, Subscription.Method.IMPORT, text, row.consent_at or now)
                 current.activate()
                 to_activate.append(current)
                 report.activated += 1

@@ -172,6 +172,7 @@ class Reason(enum.StrEnum):
     BOUNCE = "bounce"  # one hard bounce, or SOFT_BOUNCE_LIMIT soft ones within SOFT_BOUNCE_DAYS
     COMPLAINT = "complaint"  # a spam complaint: an ARF report, or the provider's webhook
     ERASURE = "erasure"  # the person's data is deleted (preferences page or admin)
+    IMPORTED = "imported"  # an import from another tool says they unsubscribed there (csvio, formats)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -188,6 +189,7 @@ RULES = {
     Reason.MAILED: _LEAVE,
     Reason.PROVIDER: _LEAVE,
     Reason.EDITOR: _LEAVE,
+    Reason.IMPORTED: _LEAVE,
     Reason.BOUNCE: EndingRule(Subscription.Status.BOUNCED, Suppression.Reason.BOUNCED, whole_address=True),
     Reason.COMPLAINT: EndingRule(Subscription.Status.UNSUBSCRIBED, Suppression.Reason.COMPLAINED, whole_address=True),
     Reason.ERASURE: EndingRule(Subscription.Status.UNSUBSCRIBED, Suppression.Reason.ERASED, whole_address=True),
@@ -238,6 +240,38 @@ def end_subscriptions(subscriber, newsletters=None, reason=Reason.READER):
                 sender=Subscription, subscriber=subscriber, subscriptions=ended, reason=reason, status=rule.status
             )
     return Ended(count, rule.status, suppress)
+
+
+def record_left_elsewhere(address, newsletters, *, bounced, note, now=None):
+    """Another tool says this address left (unsubscribed) or bounced (Mailchimp's "cleaned"): it never becomes
+    active here, and no later import or editor re-adds it (only the person's own confirmation does).
+
+    - bounced: a bounce here (Reason.BOUNCE, every newsletter, suppressed as bounced).
+    - unsubscribed: `newsletters` end (Reason.IMPORTED, the one rule: suppressed once no active subscription
+      remains); one they never had here is recorded as left, with `note`, so an import cannot add it.
+    - An address with no subscriber here is listed on the suppression list only (a hash: nothing is kept
+      about someone who left). A reason already on the list is kept.
+    Returns True when the address is suppressed afterwards.
+    """
+    subscriber = Subscriber.objects.filter(email=address).first()
+    if subscriber is None:
+        Suppression.add(address, Suppression.Reason.BOUNCED if bounced else Suppression.Reason.UNSUBSCRIBED, False)
+        return True
+    if bounced:
+        return end_subscriptions(subscriber, reason=Reason.BOUNCE).suppressed
+    now = now or timezone.now()
+    for newsletter in newsletters:
+        Subscription.objects.get_or_create(
+            subscriber=subscriber,
+            newsletter=newsletter,
+            defaults={
+                "status": Subscription.Status.UNSUBSCRIBED,
+                "method": Subscription.Method.IMPORT,
+                "consent_text": note,
+                "unsubscribed_at": now,
+            },
+        )
+    return end_subscriptions(subscriber, [n.pk for n in newsletters], Reason.IMPORTED).suppressed
 
 
 # Preferences ----------------------------------------------------------------------------------

@@ -1,4 +1,8 @@
-"""import_subscribers FILE: add subscribers from a CSV file (email,name,newsletters,consent). Safe to run twice."""
+"""import_subscribers FILE [--newsletter SLUG] [--map email=COLUMN,…]: add subscribers from a CSV. Safe to run twice.
+
+Our own header (email,name,newsletters,consent), another tool's export recognised by its header (Mailchimp,
+Substack, listmonk: newsletter/subscribers/formats.py), or any CSV with --map.
+"""
 
 import os
 import sys
@@ -6,13 +10,16 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from newsletter.models import Newsletter
+from newsletter.subscribers import formats
 from newsletter.subscribers.csvio import ImportFileError, import_csv
 
 
 class Command(BaseCommand):
     help = (
         "Import subscribers from a CSV file with the header email,name,newsletters,consent "
-        "(newsletters: slugs joined with ';'; consent: yes or no). Rejected rows are listed with their line number."
+        "(newsletters: slugs joined with ';'; consent: yes or no), from a Mailchimp, Substack or listmonk export "
+        "(with --newsletter), or from any CSV with --map. Rejected rows are listed with their line number."
     )
 
     def add_arguments(self, parser):
@@ -22,8 +29,37 @@ class Command(BaseCommand):
             action="store_true",
             help="email a confirmation link to rows with consent 'no' (otherwise they stay pending, unmailed)",
         )
+        parser.add_argument(
+            "--newsletter",
+            action="append",
+            default=[],
+            metavar="SLUG",
+            help="the newsletter another tool's subscribers join (repeat or join slugs with commas)",
+        )
+        parser.add_argument(
+            "--map",
+            metavar="FIELD=COLUMN,…",
+            help="which column is which, for a CSV of any other shape: email (required), name, first_name, "
+            "last_name, consent_date, status; e.g. --map 'email=E-mail,name=Full name'",
+        )
+        parser.add_argument(
+            "--source",
+            default="another tool",
+            help="with --map: the tool the file comes from, recorded with each consent (“Imported from …”)",
+        )
 
-    def handle(self, *args, file, send_confirmations, **options):
+    def handle(self, *args, file, send_confirmations, newsletter, map, source, **options):
+        mapping = None
+        if map:
+            try:
+                mapping = formats.parse_spec(map, source=source)
+            except formats.MappingError as exc:
+                raise CommandError(f"--map: {exc}") from exc
+        slugs = [s.strip() for value in newsletter for s in value.split(",") if s.strip()]
+        newsletters = list(Newsletter.objects.filter(slug__in=slugs))
+        unknown = sorted(set(slugs) - {n.slug for n in newsletters})
+        if unknown:
+            raise CommandError(f"Unknown newsletter: {', '.join(unknown)}")
         try:
             stream = open(file, "rb")  # noqa: SIM115 (closed below; import_csv streams it)
         except OSError as exc:
@@ -37,7 +73,13 @@ class Command(BaseCommand):
                     bar.update(done - bar.n)
 
                 try:
-                    report = import_csv(stream, send_confirmations=send_confirmations, progress=progress)
+                    report = import_csv(
+                        stream,
+                        send_confirmations=send_confirmations,
+                        progress=progress,
+                        mapping=mapping,
+                        newsletters=newsletters,
+                    )
                 except ImportFileError as exc:
                     raise CommandError(str(exc)) from exc
         for row in report.rejected:

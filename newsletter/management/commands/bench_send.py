@@ -1,6 +1,7 @@
 """Benchmark the real send path end to end.
 
     manage.py bench_send --subscribers N [--workers K] [--json] [--dkim] [--topics T [--choices C]]
+                         [--compare-raw] [--sink-command CMD | --latency-ms L]
 
 Creates N throwaway subscribers of a throwaway newsletter, copies a real imported issue into
 it, starts K Celery worker processes (one `celery -A config worker --concurrency K`) on the
@@ -17,9 +18,15 @@ closing one) tagged one topic each in turn, and subscriber i choosing the topics
 (C = --choices, default and at most 2**T - 1): C distinct choices, so C editions when the issue has at least
 T sections to tag (the mask of every topic is the whole issue). Extra figures: editions rendered, and the time
 to render all of them once (best of three, in the bench process, as the freeze does in the worker).
+
+--compare-raw: in the same run, after the product's send, the yardstick: the same number of processes each send
+their share of N copies of the same message (the product's bytes for one reader, personalised by replacing the
+address and name) with smtplib over one reused connection, no database, into the same sink; prints both rates
+and ratio_to_raw. --sink-command CMD uses an external sink (Postfix's smtp-sink; "{port}" in CMD is replaced by
+a free loopback port; with its -c the command checks the message count), --latency-ms L makes the built-in sink
+answer each burst of replies L ms late (a distant relay). The built-in sink advertises PIPELINING.
 """
 
-import asyncio
 import json
 import os
 import re
@@ -27,9 +34,7 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections import Counter
 from pathlib import Path
 
 from django.conf import settings
@@ -38,6 +43,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.db.models import Count, Max, Q
 
+from newsletter.mail.message import IssueEmail
+from newsletter.management.sendbench import CountingSink, ExternalSink, raw_loop
 from newsletter.models import (
     Delivery,
     Issue,
@@ -56,70 +63,6 @@ from newsletter.sending.worker import OPEN
 ROOT = Path(settings.BASE_DIR)
 BENCH_DOMAIN = "bench.invalid"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-class CountingSink:
-    """A minimal, fast SMTP server on loopback that accepts everything and counts messages per recipient."""
-
-    def __init__(self):
-        self.per_recipient = Counter()
-        self.messages = 0
-        self.port = None
-        self._ready = threading.Event()
-        self._loop = None
-
-    def start(self):
-        threading.Thread(target=self._run, daemon=True).start()
-        self._ready.wait(10)
-        return self
-
-    def _run(self):
-        self._loop = asyncio.new_event_loop()
-        server = self._loop.run_until_complete(
-            asyncio.start_server(self._session, "127.0.0.1", 0, limit=64 * 1024 * 1024)
-        )
-        self.port = server.sockets[0].getsockname()[1]
-        self._ready.set()
-        self._loop.run_forever()
-
-    def stop(self):
-        if self._loop:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-
-    async def _session(self, reader, writer):
-        writer.write(b"220 sink ESMTP\r\n")
-        recipients = []
-        try:
-            while True:
-                line = await reader.readline()
-                if not line:
-                    break
-                verb = line[:4].upper()
-                if verb == b"EHLO":
-                    writer.write(b"250-sink\r\n250-8BITMIME\r\n250 SIZE 67108864\r\n")
-                elif verb == b"MAIL" or verb == b"RSET":
-                    recipients = []
-                    writer.write(b"250 ok\r\n")
-                elif verb == b"RCPT":
-                    recipients.append(line[8:].strip().strip(b"<>").lower())
-                    writer.write(b"250 ok\r\n")
-                elif verb == b"DATA":
-                    writer.write(b"354 go on\r\n")
-                    await reader.readuntil(b"\r\n.\r\n")
-                    self.messages += 1
-                    for recipient in recipients:
-                        self.per_recipient[recipient] += 1
-                    writer.write(b"250 queued\r\n")
-                elif verb == b"QUIT":
-                    writer.write(b"221 bye\r\n")
-                    break
-                else:
-                    writer.write(b"250 ok\r\n")
-                await writer.drain()
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
-        finally:
-            writer.close()
 
 
 def _process_tree(pid):
@@ -174,16 +117,36 @@ class Command(BaseCommand):
         parser.add_argument("--topics", type=int, default=0, help="send a personal edition over T topics")
         parser.add_argument("--choices", type=int, default=0, help="distinct topic choices (default 2**T - 1)")
         parser.add_argument("--count-clicks", action="store_true", help="the newsletter counts clicks (short links)")
+        parser.add_argument(
+            "--compare-raw",
+            action="store_true",
+            help="then send N copies with a bare smtplib loop (same message, same sink, same processes): both rates",
+        )
+        parser.add_argument(
+            "--sink-command",
+            default="",
+            help='an external sink instead of the built-in one, "{port}" where its port goes '
+            '(e.g. "/usr/sbin/smtp-sink -c -u nobody 127.0.0.1:{port} 1000")',
+        )
+        parser.add_argument("--latency-ms", type=float, default=0, help="the built-in sink answers this much later")
 
     def handle(self, *args, subscribers, workers, as_json, dkim, timeout, topics, choices, **options):
         n = subscribers
         sink = None
+        if options["sink_command"] and options["latency_ms"]:
+            raise CommandError("--latency-ms is for the built-in sink, not --sink-command")
         env = dict(os.environ)
         env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
         # A queue of this run's own, so other workers on the same broker never take its tasks.
         env["CELERY_TASK_DEFAULT_QUEUE"] = self._use_queue(f"bench-send-{os.getpid()}")
-        if not settings.EMAIL_URL:
-            sink = CountingSink().start()
+        if options["sink_command"]:
+            try:
+                sink = ExternalSink(options["sink_command"]).start()
+            except (ValueError, RuntimeError, OSError) as exc:
+                raise CommandError(f"--sink-command: {exc}") from exc
+            env["EMAIL_URL"] = f"smtp://127.0.0.1:{sink.port}"
+        elif not settings.EMAIL_URL:
+            sink = CountingSink(latency_ms=options["latency_ms"]).start()
             env["EMAIL_URL"] = f"smtp://127.0.0.1:{sink.port}"
         if dkim:
             env.update(self._dkim_env())
@@ -224,10 +187,12 @@ class Command(BaseCommand):
             tree = _process_tree(worker.pid)
             cpu = _cpu_seconds(tree) - cpu_before
             rss = _peak_rss_mb(tree)
-            if sink:
+            if isinstance(sink, CountingSink):
                 time.sleep(0.2)
-                delivered = sum(1 for k in sink.per_recipient if k.endswith(BENCH_DOMAIN.encode()))
-                duplicates = sum(c - 1 for c in sink.per_recipient.values() if c > 1)
+                delivered, duplicates = sink.count(BENCH_DOMAIN)
+            elif sink and sink.messages() is not None:
+                time.sleep(0.5)  # smtp-sink -c: messages it took (per recipient only the database's view)
+                delivered, duplicates = sink.messages(), 0
             else:
                 delivered = counts["sent"]
                 duplicates = 0  # only the database's view: the unique (issue, subscriber) row
@@ -248,6 +213,8 @@ class Command(BaseCommand):
                 "duplicates": duplicates,
                 "seconds": round(seconds, 2),
             }
+            if options["compare_raw"]:
+                result.update(self._compare_raw(issue, sink, n, workers, result["messages_per_second"]))
             if topics:
                 result.update(
                     topics=topics,
@@ -272,6 +239,38 @@ class Command(BaseCommand):
                 self.stdout.write(f"{key:32} {value}")
         if duplicates or delivered != n:
             raise CommandError(f"delivered {delivered} of {n}, {duplicates} duplicate(s)")
+        if options["compare_raw"] and (result["raw_delivered"] != n or result["raw_duplicates"]):
+            raise CommandError(f"the bare loop delivered {result['raw_delivered']} of {n}")
+
+    @staticmethod
+    def _compare_raw(issue, sink, n, processes, product_rate):
+        """The bare loop into the same sink: the product's message for one reader, personalised by replacement."""
+        issue = Issue.objects.select_related("newsletter").get(pk=issue.pk)
+        sample = IssueEmail(issue).build(delivery_id=1, subscriber_id=1, address="%%ADDR%%", name="%%NAME%%")
+        addresses = [(f"raw-{i}@{BENCH_DOMAIN}", f"Reader {i}") for i in range(n)]
+        if isinstance(sink, CountingSink):
+            sink.per_recipient.clear()
+            before = 0
+        else:
+            before = sink.messages() if sink else None
+        port = sink.port if sink else settings.EMAIL_PORT
+        sent, seconds = raw_loop(port, sample.raw, sample.envelope_from, addresses, processes)
+        if isinstance(sink, CountingSink):
+            time.sleep(0.2)
+            delivered, duplicates = sink.count(BENCH_DOMAIN)
+        elif before is not None:
+            time.sleep(0.5)
+            delivered, duplicates = sink.messages() - before, 0
+        else:
+            delivered, duplicates = sent, 0
+        raw_rate = round(sent / max(seconds, 1e-6), 1)
+        return {
+            "raw_messages_per_second": raw_rate,
+            "raw_seconds": round(seconds, 2),
+            "raw_delivered": delivered,
+            "raw_duplicates": duplicates,
+            "ratio_to_raw": round(product_rate / raw_rate, 2) if raw_rate else None,
+        }
 
     @staticmethod
     def _use_queue(name):

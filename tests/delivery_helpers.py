@@ -15,7 +15,9 @@ from aiosmtpd.smtp import SMTP
 
 class RecordingHandler:
     """Keeps every accepted message. Faults: addresses refused with 550; 451 for the first `busy_seconds`;
-    every `drop_every`-th connection dropped at its second MAIL FROM (a session that dies mid-batch)."""
+    every `drop_every`-th connection dropped at its second MAIL FROM (a session that dies mid-batch);
+    `data_busy`: 451 to DATA for these addresses. It advertises PIPELINING (RFC 2920) unless `pipelining=False`
+    (aiosmtpd reads pipelined commands line by line and answers each in turn, as a real server does)."""
 
     def __init__(self, **faults):
         self.messages = []
@@ -33,8 +35,12 @@ class RecordingHandler:
         reply_delay=0,
         drip_delay=0,
         drip="250 OK",
+        pipelining=True,
+        data_busy=(),
     ):
         with self.lock:
+            self.pipelining, self.pipelined = pipelining, 0
+            self.data_busy = {a.lower() for a in data_busy}
             self.reply_delay, self.drip_delay, self.drip = reply_delay, drip_delay, drip
             self.messages.clear()
             self.refuse = {a.lower() for a in refuse}
@@ -77,6 +83,12 @@ class RecordingHandler:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if self.pipelining:
+            responses.insert(1, "250-PIPELINING")
+        return responses
+
     async def handle_DATA(self, server, session, envelope):
         with self.lock:
             self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
@@ -115,11 +127,21 @@ class FlakySMTP(SMTP):
         super().connection_made(transport)
 
     async def smtp_MAIL(self, arg):
+        if self._reader._buffer.startswith(b"RCPT TO:"):  # the client wrote its next command without waiting
+            with self.event_handler.lock:
+                self.event_handler.pipelined += 1
         self._mails += 1
         if self._flaky and self._mails == 2:
             self.transport.close()  # dropped without a word, before the message is accepted
             return
         await super().smtp_MAIL(arg)
+
+    async def smtp_DATA(self, arg):
+        handler = self.event_handler
+        if self.envelope and any(r.lower() in handler.data_busy for r in self.envelope.rcpt_tos):
+            await self.push("451 4.3.0 Not now, try again later")  # to the DATA command: no 354, no message
+            return
+        await super().smtp_DATA(arg)
 
 
 class FlakyController(Controller):

@@ -266,6 +266,7 @@ def test_a_worker_killed_mid_send_is_replaced_and_nobody_gets_two_copies(worker,
 
     assert_exactly_once(smtp, people)
     assert workflow.progress(issue)["sent"] == 200
+    assert smtp.handler.pipelined > 100  # killed mid pipelined group (issue 17): the same guarantee
 
 
 def test_an_smtp_server_that_drops_connections_and_defers_still_gets_everyone_once(worker, smtp, issue_for):

@@ -30,6 +30,8 @@ class OutgoingMessage:
     text_values: dict
     html_template: str
     text_template: str
+    # `raw` dot-stuffed for SMTP's DATA (RFC 5321 4.5.2), made from parts stuffed once per issue; None: stuff raw.
+    wire: bytes | None = None
 
     @property
     def html(self):
@@ -84,8 +86,24 @@ def _qp_segments(body):
     return segments
 
 
-def _encode_segments(segments, values):
-    return b"".join(s if isinstance(s, bytes) else _qp(fill(s, values)) for s in segments)
+def _stuff_lines(encoded):
+    """Dot-stuff bytes that start at a line start (every segment does): a line starting with "." gets another."""
+    stuffed = encoded.replace(b"\r\n.", b"\r\n..")
+    return b"." + stuffed if stuffed.startswith(b".") else stuffed
+
+
+def _encode_segments(segments, stuffed, values):
+    """(the part as sent, the same dot-stuffed): static segments were encoded and stuffed once."""
+    raw, wire = [], []
+    for segment, segment_stuffed in zip(segments, stuffed, strict=True):
+        if segment_stuffed is None:
+            encoded = _qp(fill(segment, values))
+            raw.append(encoded)
+            wire.append(_stuff_lines(encoded))
+        else:
+            raw.append(segment)
+            wire.append(segment_stuffed)
+    return b"".join(raw), b"".join(wire)
 
 
 class IssueEmail:
@@ -133,6 +151,8 @@ class IssueEmail:
         self.dkim = DkimSigner.from_settings()
         self.html_segments = _qp_segments(self.html)
         self.text_segments = _qp_segments(self.text)
+        self.html_stuffed = [_stuff_lines(s) if isinstance(s, bytes) else None for s in self.html_segments]
+        self.text_stuffed = [_stuff_lines(s) if isinstance(s, bytes) else None for s in self.text_segments]
 
     def build(self, *, delivery_id, subscriber_id, address, name):
         name = _one_line(name or "")
@@ -157,19 +177,15 @@ class IssueEmail:
         personal = (
             f"To: {to_header}\r\nDate: {date}\r\nMessage-ID: {mid}\r\nList-Unsubscribe: {list_unsubscribe}\r\n"
         ).encode()
-        raw = b"".join(
-            (
-                personal,
-                self.static_head,
-                self.text_head,
-                _encode_segments(self.text_segments, text_values),
-                self.html_head,
-                _encode_segments(self.html_segments, html_values),
-                self.tail,
-            )
-        )
+        text_raw, text_wire = _encode_segments(self.text_segments, self.text_stuffed, text_values)
+        html_raw, html_wire = _encode_segments(self.html_segments, self.html_stuffed, html_values)
+        # Header lines never start with "." (folded ones start with a space): only the parts differ on the wire.
+        head = personal + self.static_head + self.text_head
+        raw = b"".join((head, text_raw, self.html_head, html_raw, self.tail))
+        wire = b"".join((head, text_wire, self.html_head, html_wire, self.tail))
         if self.dkim:
-            raw = self.dkim.sign(raw) + raw
+            signature = self.dkim.sign(raw)
+            raw, wire = signature + raw, signature + wire
         return OutgoingMessage(
             envelope_from=envelope_from,
             to_address=address,
@@ -188,4 +204,5 @@ class IssueEmail:
             text_values=text_values,
             html_template=self.html,
             text_template=self.text,
+            wire=wire,
         )

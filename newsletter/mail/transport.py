@@ -1,4 +1,12 @@
-"""Handing messages to the mail server: SMTP with a deadline per message, or any Django email backend."""
+"""Handing messages to the mail server: SMTP with a deadline per operation, or any Django email backend.
+
+When the server advertises PIPELINING (RFC 2920; Postfix, smtp-sink and every major relay do), MAIL FROM,
+RCPT TO and DATA go out in one write and their three replies are read together, then the message (already
+dot-stuffed, `OutgoingMessage.wire`) and its final dot: two round trips per message instead of four. Replies
+are judged exactly as smtplib's sendmail judges them (a refused sender, a refused recipient, a refused DATA,
+the answer to the final dot), so 4xx / 5xx / a dropped connection mean what they meant before. A server
+without PIPELINING gets plain smtplib.
+"""
 
 import io
 import smtplib
@@ -80,6 +88,19 @@ class _SMTP_SSL(_DeadlineMixin, smtplib.SMTP_SSL):
     pass
 
 
+def dot_stuff(raw):
+    """RFC 5321 4.5.2: a line starting with "." gets another. `raw` has CRLF line ends."""
+    stuffed = raw.replace(b"\r\n.", b"\r\n..")
+    return b"." + stuffed if stuffed.startswith(b".") else stuffed
+
+
+def _envelope_address(address):
+    """The address as it goes between < and > (ASCII only, as smtplib sends it; no line breaks, no brackets)."""
+    if any(c in address for c in "\r\n<>"):
+        raise ValueError("a line break or angle bracket in the address")
+    return address.encode("ascii")
+
+
 class SMTPTransport:
     """One SMTP connection reused for a whole batch (EMAIL_HOST, EMAIL_PORT, EMAIL_USE_TLS/SSL, …).
 
@@ -125,6 +146,8 @@ class SMTPTransport:
     _drop = abandon
 
     def _reset(self, code=None):
+        if self.conn is None:  # already dropped
+            return
         if code == 421:  # the server is closing the session
             self._drop()
             return
@@ -137,8 +160,13 @@ class SMTPTransport:
         try:
             if self.conn is None:
                 self.conn = self._connect(lease)
+                self.conn.ehlo_or_helo_if_needed()
+                self.pipelining = self.conn.has_extn("pipelining")
             self.conn.lease = lease
-            self.conn.sendmail(message.envelope_from, [message.to_address], message.raw)
+            if self.pipelining:
+                self._send_pipelined(message)
+            else:
+                self.conn.sendmail(message.envelope_from, [message.to_address], message.raw)
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = exc.recipients.get(message.to_address, (550, b"refused"))
             self._reset(code)
@@ -152,6 +180,31 @@ class SMTPTransport:
         except (smtplib.SMTPException, UnicodeError, ValueError) as exc:
             self._reset()
             raise PermanentError(f"cannot send to this address: {exc}") from exc
+
+    pipelining = False
+
+    def _send_pipelined(self, message):
+        conn = self.conn
+        sender, recipient = _envelope_address(message.envelope_from), _envelope_address(message.to_address)
+        body = message.wire if message.wire is not None else dot_stuff(message.raw)
+        size = b" SIZE=%d" % len(body) if conn.has_extn("size") else b""
+        conn.send(b"MAIL FROM:<%s>%s\r\nRCPT TO:<%s>\r\nDATA\r\n" % (sender, size, recipient))
+        mail, rcpt, data = conn.getreply(), conn.getreply(), conn.getreply()  # all three, before judging any
+        if data[0] == 354 and (mail[0] != 250 or rcpt[0] not in (250, 251)):
+            # A server that wants the message though the envelope failed (RFC 2920 says it must not):
+            # the session is in DATA, where RSET would be message text. Drop it.
+            self._drop()
+            data = (503, b"DATA accepted after a refused envelope; connection dropped")
+        if mail[0] != 250:
+            raise smtplib.SMTPSenderRefused(mail[0], mail[1], message.envelope_from)
+        if rcpt[0] not in (250, 251):
+            raise smtplib.SMTPRecipientsRefused({message.to_address: rcpt})
+        if data[0] != 354:
+            raise smtplib.SMTPDataError(*data)
+        conn.send(body + b".\r\n" if body.endswith(b"\r\n") else body + b"\r\n.\r\n")
+        code, text = conn.getreply()
+        if code != 250:
+            raise smtplib.SMTPDataError(code, text)
 
 
 class DjangoBackendTransport:

@@ -195,6 +195,8 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 ARCHIVE_PAGE_SIZE = env.int("ARCHIVE_PAGE_SIZE", default=20)
+# How long the web link in a subscriber's copy of an issue opens a subscribers-only issue (newsletter/tokens.py).
+READER_LINK_MAX_AGE_DAYS = env.int("READER_LINK_MAX_AGE_DAYS", default=730)
 SEARCH_PAGE_SIZE = 20
 
 if not DEBUG:

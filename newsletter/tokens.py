@@ -2,14 +2,21 @@
 
 - confirm: subscriber + newsletters, valid CONFIRM_MAX_AGE (7 days);
 - preferences: one subscriber, never expires;
-- unsubscribe: one subscriber and one newsletter, never expires (RFC 8058 one-click).
+- unsubscribe: one subscriber and one newsletter, never expires (RFC 8058 one-click);
+- reader: one subscriber and one issue, the `?token=` of the web links in that subscriber's copy of the issue;
+  it opens a subscribers-only issue's page (newsletter/archive/access.py), valid READER_LINK_MAX_AGE_DAYS.
 
 Tokens carry primary keys only, never the address; a confirm token may also carry the name
 asked for with the request (signed, not encrypted), applied only when the person confirms.
 A tampered token fails the signature check; an expired one fails the age check: both raise BadToken.
 """
 
+import base64
 import datetime
+import hashlib
+import hmac
+import re
+import time
 
 from django.conf import settings
 from django.core import signing
@@ -64,6 +71,65 @@ def read_unsubscribe_token(token):
     """(subscriber id, newsletter id); raises BadToken."""
     subscriber_id, newsletter_id = _loads("unsubscribe", token)
     return subscriber_id, newsletter_id
+
+
+# Reader tokens: "<subscriber id, hex>.<issued, base 36>.<HMAC-SHA256 of issue id and both, 16 bytes, base64url>".
+# Made once per recipient in the send's hot loop (mail/message.py), so one HMAC with a key derived once per issue,
+# no JSON or compression: ReaderTokens(issue_id)(subscriber_id).
+_READER_SALT = b"newsletter.reader:"
+_READER_TOKEN = re.compile(r"([0-9a-f]{1,12})\.([0-9a-z]{1,8})\.([A-Za-z0-9_-]{22})")
+
+
+def _reader_key(secret):
+    return hashlib.sha256(_READER_SALT + str(secret).encode()).digest()
+
+
+def _reader_mac(key, issue_id, payload):
+    digest = hmac.new(key, f"{issue_id}.{payload}".encode(), hashlib.sha256).digest()[:16]
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def _base36(number):
+    digits = ""
+    while True:
+        number, digit = divmod(number, 36)
+        digits = "0123456789abcdefghijklmnopqrstuvwxyz"[digit] + digits
+        if not number:
+            return digits
+
+
+class ReaderTokens:
+    """Reader tokens for one issue, issued now: `tokens(subscriber_id)` is one HMAC."""
+
+    def __init__(self, issue_id):
+        self.issue_id = issue_id
+        self.stamp = _base36(int(time.time()))
+        self.key = _reader_key(settings.SECRET_KEY)
+
+    def __call__(self, subscriber_id):
+        payload = f"{subscriber_id:x}.{self.stamp}"
+        return f"{payload}.{_reader_mac(self.key, self.issue_id, payload)}"
+
+
+def reader_token(subscriber_id, issue_id):
+    return ReaderTokens(issue_id)(subscriber_id)
+
+
+def read_reader_token(token, issue_id):
+    """The subscriber id a reader token for this issue was made for; raises BadToken when it was altered, made for
+    another issue, made with a secret no longer in use, or is older than READER_LINK_MAX_AGE_DAYS."""
+    match = _READER_TOKEN.fullmatch(token or "")
+    if not match:
+        raise BadToken("This link is not valid.")
+    subscriber, stamp, mac = match.groups()
+    payload = f"{subscriber}.{stamp}"
+    secrets = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    if not any(hmac.compare_digest(mac, _reader_mac(_reader_key(s), issue_id, payload)) for s in secrets):
+        raise BadToken("This link is not valid.")
+    age = time.time() - int(stamp, 36)
+    if not -300 <= age <= settings.READER_LINK_MAX_AGE_DAYS * 86400:
+        raise BadToken("This link has expired.")
+    return int(subscriber, 16)
 
 
 def absolute(path):

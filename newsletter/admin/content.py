@@ -87,6 +87,13 @@ class IssueForm(SafeMarkdownForm):
             "preheader": forms.TextInput(attrs={"data-count": "100", "size": 90}),
         }
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "visibility" in self.fields:  # blank only while new: it then takes the newsletter's default (Issue.save)
+            blank = [("", "The newsletter's default")] if self.instance._state.adding else []
+            self.fields["visibility"].choices = blank + list(Issue.Visibility.choices)
+            self.fields["visibility"].required = not blank
+
 
 class SectionInline(SectionTopicsMixin, SortableStackedInline):
     """Sections in reading order: drag to reorder, or use the Move up / Move down buttons."""
@@ -143,8 +150,9 @@ class CategoryFilter(admin.AllValuesFieldListFilter):
 @admin.register(Issue)
 class IssueAdmin(IssueSendingMixin, SortableAdminBase, admin.ModelAdmin):
     form = IssueForm
-    list_display = ["title", "newsletter", "display_date", "status", "category", "section_count", "review_link"]
-    list_filter = ["newsletter", "status", ("category", CategoryFilter), "tags"]
+    list_display = ["title", "newsletter", "display_date", "status", "visibility", "category", "section_count"]
+    list_display += ["review_link"]
+    list_filter = ["newsletter", "status", "visibility", ("category", CategoryFilter), "tags"]
     search_fields = ["title", "subject", "intro", "sections__heading"]
     date_hierarchy = "issue_date"
     prepopulated_fields = {"slug": ["title"]}
@@ -180,7 +188,16 @@ class IssueAdmin(IssueSendingMixin, SortableAdminBase, admin.ModelAdmin):
     fieldsets = [
         (
             None,
-            {"fields": ["newsletter", "title", "slug", ("status", "review_link"), ("issue_date", "date_precision")]},
+            {
+                "fields": [
+                    "newsletter",
+                    "title",
+                    "slug",
+                    ("status", "review_link"),
+                    ("issue_date", "date_precision"),
+                    "visibility",
+                ]
+            },
         ),
         ("Email", {"fields": ["subject", "preheader", "delivery_progress"]}),
         ("Content", {"fields": ["intro", "sign_off", "category", "tags"]}),

@@ -111,7 +111,8 @@ class DraftSerializer(serializers.ModelSerializer):
     class Meta:
         model = Issue
         fields = ["id", "newsletter", "title", "slug", "subject", "preheader", "issue_date", "date_precision"]
-        fields += ["intro", "sign_off", "category", "status", "approved_at", "created_at", "updated_at", "sections"]
+        fields += ["visibility", "intro", "sign_off", "category", "status", "approved_at", "created_at", "updated_at"]
+        fields += ["sections"]
         read_only_fields = ["status", "approved_at", "created_at", "updated_at"]
         validators = []  # the unique slug per newsletter is checked by full_clean, once the slug is known
 

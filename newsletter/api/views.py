@@ -31,12 +31,13 @@ def _sections():
 
 
 class IssueViewSet(viewsets.ReadOnlyModelViewSet):
-    """Published issues (sending, sent or imported), newest first; `?newsletter=<slug>` narrows them."""
+    """Listed issues (sending, sent or imported, and public: Issue.objects.listed()), newest first; `?newsletter=<slug>`
+    narrows them. Unlisted and subscribers-only issues are not here, whoever's token asks (docs/api.md)."""
 
     permission_classes = PERMISSIONS
 
     def get_queryset(self):
-        issues = Issue.objects.published().select_related("newsletter").newest_first()
+        issues = Issue.objects.listed().select_related("newsletter").newest_first()
         if slug := self.request.query_params.get("newsletter"):
             issues = issues.filter(newsletter__slug=slug)
         if self.action == "retrieve":

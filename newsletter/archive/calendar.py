@@ -1,4 +1,5 @@
-"""iCalendar feed of a newsletter's listed events, so readers can add them to their calendars.
+"""iCalendar feed of the events in a newsletter's listed issues (published and public: Issue.listed_q()), so
+readers can add them to their calendars.
 
 An event's UID is `section-<id>@<SITE_URL's host>`, the same whichever host name the feed was fetched by,
 so a calendar that subscribed once never sees duplicates. Its DESCRIPTION is plain text (the body as the
@@ -55,8 +56,8 @@ def newsletter_events(request, slug):
     newsletter = get_object_or_404(Newsletter, slug=slug)
     sections = (
         Section.objects.filter(
+            Issue.listed_q("issue__"),
             issue__newsletter=newsletter,
-            issue__status__in=Issue.PUBLISHED_STATUSES,
             kind=Section.Kind.EVENT,
             event_date__isnull=False,
         )

@@ -1,4 +1,4 @@
-"""An Atom feed of each newsletter's published issues.
+"""An Atom feed of each newsletter's listed issues (published and public: Issue.objects.listed()).
 
 Each entry's `published` is a date of the newsletter's own, never the moment it was imported: the issue's
 date; else, for an imported post without one, the date of the nearest dated post in the same file (the
@@ -83,7 +83,7 @@ class NewsletterFeed(Feed):
     def items(self, newsletter):
         headings = Section.objects.filter(parent=None).order_by("position", "id").only("issue_id", "heading")
         issues = (
-            newsletter.issues.published()
+            newsletter.issues.listed()
             .newest_first()
             .defer("search_text", "sign_off")
             .annotate(**_dated_posts_around(), first_section_html=_first_section_html())

@@ -1,4 +1,5 @@
-"""Searching published issues: full-text on PostgreSQL, a plain substring fallback on SQLite.
+"""Searching listed issues (published and public: Issue.objects.listed()): full-text on PostgreSQL, a plain
+substring fallback on SQLite.
 
 Both return the same shape: a queryset of published issues, best match first,
 each with a `snippet` attribute (safe HTML: the text is escaped, only <mark>
@@ -41,7 +42,7 @@ def search_issues(query):
     query = (query or "").strip()
     if not query:
         return Issue.objects.none()
-    issues = Issue.objects.published().select_related("newsletter")
+    issues = Issue.objects.listed().select_related("newsletter")
     issues = _full_text(issues, query) if connection.vendor == "postgresql" else _substring(issues, query)
     return issues[:MAX_RESULTS]
 

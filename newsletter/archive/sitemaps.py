@@ -1,6 +1,8 @@
-"""sitemap.xml: the home page, each newsletter's archive, every published issue and every topic page with sections."""
+"""sitemap.xml: the home page, each newsletter's archive, every listed issue (published and
+public: Issue.objects.listed()) with its lastmod, and every topic page with sections in listed issues."""
 
 from django.contrib.sitemaps import Sitemap
+from django.db.models import Q
 from django.urls import reverse
 
 from newsletter.models import Issue, Newsletter, Topic
@@ -28,21 +30,19 @@ class IssueSitemap(Sitemap):
     changefreq = "yearly"
 
     def items(self):
-        return Issue.objects.published().select_related("newsletter").order_by("pk")
+        return Issue.objects.listed().select_related("newsletter").order_by("pk")
 
     def lastmod(self, issue):
         return issue.updated_at
 
 
 class TopicSitemap(Sitemap):
-    """Topics with at least one published section (an empty topic page has nothing to index)."""
+    """Topics with at least one section in a listed issue (an empty topic page has nothing to index)."""
 
     changefreq = "weekly"
 
     def items(self):
-        published = Topic.objects.filter(
-            sections__parent=None, sections__issue__status__in=Issue.PUBLISHED_STATUSES
-        ).values("pk")
+        published = Topic.objects.filter(Q(sections__parent=None) & Issue.listed_q("sections__issue__")).values("pk")
         return Topic.objects.filter(pk__in=published).select_related("newsletter").order_by("pk")
 
 

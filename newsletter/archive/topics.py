@@ -26,12 +26,10 @@ def _topic(newsletter_slug, slug):
 
 
 def topic_sections(topic):
-    """The topic's top-level sections in published issues: newest issue first, then in reading order."""
+    """The topic's top-level sections in listed issues (Issue.listed_q): newest issue first, then in reading order."""
     items = Section.objects.filter(parent__isnull=False).order_by("position", "id").only("parent_id", "heading")
     return (
-        Section.objects.filter(
-            topics=topic, parent=None, issue__status__in=Issue.PUBLISHED_STATUSES, issue__newsletter=topic.newsletter
-        )
+        Section.objects.filter(Issue.listed_q("issue__"), topics=topic, parent=None, issue__newsletter=topic.newsletter)
         .select_related("issue")
         .defer("issue__search_text", "issue__intro", "issue__sign_off", "issue__sent_html", "issue__sent_text")
         .prefetch_related(Prefetch("items", queryset=items, to_attr="digest_items"))

@@ -13,10 +13,11 @@ conditional GET works the same on a hit.
 
 from django.conf import settings
 from django.core.paginator import InvalidPage, Paginator
-from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 
+from newsletter.archive import access
 from newsletter.archive.search import MAX_RESULTS, add_snippets, search_issues
 from newsletter.models import Comment, Issue, Newsletter, Section, Tag
 from newsletter.pagecache import cache_archive_page
@@ -28,10 +29,10 @@ LIST_DEFERRED = ("search_text", "intro", "sign_off")
 
 @cache_archive_page
 def home(request):
-    latest = Issue.objects.published().filter(newsletter=OuterRef("pk")).newest_first().values("pk")[:1]
+    latest = Issue.objects.listed().filter(newsletter=OuterRef("pk")).newest_first().values("pk")[:1]
     newsletters = list(
         Newsletter.objects.annotate(
-            issue_count=Count("issues", filter=Q(issues__status__in=Issue.PUBLISHED_STATUSES)),
+            issue_count=Count("issues", filter=Issue.listed_q("issues__")),
             latest_issue_id=Subquery(latest),
         )
     )
@@ -47,7 +48,7 @@ def home(request):
 @cache_archive_page
 def newsletter_archive(request, slug):
     newsletter = get_object_or_404(Newsletter, slug=slug)
-    issues = newsletter.issues.published().newest_first().defer(*LIST_DEFERRED)
+    issues = newsletter.issues.listed().newest_first().defer(*LIST_DEFERRED)
     page = _page(request, issues, settings.ARCHIVE_PAGE_SIZE)
     for issue in page:
         issue.newsletter = newsletter
@@ -71,10 +72,14 @@ def issue_detail(request, newsletter_slug, slug):
         newsletter__slug=newsletter_slug,
         slug=slug,
     )
+    refused = access.refuse(request, issue)  # unlisted and subscribers-only issues (archive/access.py)
+    if refused:
+        return refused
     edition = _edition_topics(request, issue)
     issue.top_sections = prepare_sections(issue.top_sections)
     context = {"issue": issue, "newsletter": issue.newsletter, "edition_topics": edition}
-    return render(request, "archive/issue.html", context)
+    context["token_query"] = access.token_query(request)
+    return access.mark(request, issue, render(request, "archive/issue.html", context))
 
 
 def _edition_topics(request, issue):
@@ -100,7 +105,7 @@ def _edition_topics(request, issue):
 @cache_archive_page
 def tag_detail(request, slug):
     tag = get_object_or_404(Tag, slug=slug)
-    issues = tag.issues.published().select_related("newsletter").newest_first().defer(*LIST_DEFERRED)
+    issues = tag.issues.listed().select_related("newsletter").newest_first().defer(*LIST_DEFERRED)
     page = _page(request, issues, settings.ARCHIVE_PAGE_SIZE)
     if not page.paginator.count:
         raise Http404("No published issues have this tag.")

@@ -5,7 +5,7 @@ static/newsletter/compose.js and compose.css); the rest are the JSON endpoints i
 the admin's login (urls.py: staff()) and every write a POST with Django's CSRF token:
 
   GET  …/compose/data/                the issue as JSON: subject, preheader, sections as they nest, findings
-  POST …/compose/issue/               save the subject and preheader          {subject, preheader, version}
+  POST …/compose/issue/               save the subject, preheader, visibility {subject, preheader, visibility, version}
   POST …/compose/section/<sid>/       save one section's fields               {heading, kind, …, topics, version}
   POST …/compose/section/<sid>/parts/ add, change, remove its links; its images' alt text (parts.py)
   POST …/compose/structure/           add, duplicate, remove, reorder          {action, …}
@@ -48,7 +48,7 @@ SECTION_FIELDS = (
     *("heading", "kind", "body_markdown", "source", "event_date", "event_time", "venue", "fee", "booking"),
     "topics",  # the ids of the section's topics (the newsletter's own), sorted
 )
-ISSUE_FIELDS = ("subject", "preheader")
+ISSUE_FIELDS = ("subject", "preheader", "visibility")
 PRESENCE_SECONDS = 60
 MAX_BODY = 2_000_000
 
@@ -60,6 +60,8 @@ class SectionFields(forms.ModelForm):
 
 
 class IssueFields(forms.ModelForm):
+    visibility = forms.ChoiceField(choices=Issue.Visibility.choices)  # never blank once the issue exists
+
     class Meta:
         model = Issue
         fields = ISSUE_FIELDS
@@ -220,6 +222,7 @@ def compose(request, pk):
         "opts": Issue._meta,
         "paste_limit": paste.MAX_PASTE_CHARS,
         "kinds": [(value, label) for value, label in Section.Kind.choices if value != Section.Kind.DIGEST_ITEM],
+        "visibilities": Issue.Visibility.choices,
     }
     return render(request, "admin/newsletter/issue/compose.html", context)
 

@@ -46,6 +46,19 @@ def _not_reserved(reserved):
     return validate
 
 
+class Visibility(models.TextChoices):
+    """Who may read an issue on the web (docs/editor.md, "Who can read an issue").
+
+    public       listed everywhere: archive, search, feeds, topic pages, calendar, sitemap, the API
+    unlisted     opens for anyone with its link (and the subscriber's "view in browser"), listed nowhere, noindex
+    subscribers  opens only for the signed link in a subscriber's own email; anyone else sees an invitation
+    """
+
+    PUBLIC = "public", "Public"
+    UNLISTED = "unlisted", "Unlisted"
+    SUBSCRIBERS = "subscribers", "Subscribers only"
+
+
 def validate_newsletter_slug(value):
     _not_reserved(RESERVED_NEWSLETTER_SLUGS)(value)
 
@@ -80,6 +93,13 @@ class Newsletter(models.Model):
         default=False,
         help_text="Count clicks on each link of a sent issue, not who clicked: links go through a short link on this "
         "site, with no subscriber in it. The email footer and the preferences page say so.",
+    )
+    default_visibility = models.CharField(
+        "visibility of new issues",
+        max_length=12,
+        choices=Visibility.choices,
+        default=Visibility.PUBLIC,
+        help_text="Every new issue starts with this, imported ones too; each issue can then be changed.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -118,6 +138,8 @@ class Tag(models.Model):
 
 
 class Issue(models.Model):
+    Visibility = Visibility
+
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         SCHEDULED = "scheduled", "Scheduled"
@@ -185,6 +207,15 @@ class Issue(models.Model):
     sign_off = models.TextField(blank=True, help_text="Markdown; only a trailing P.S.")
     category = models.CharField(max_length=100, blank=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="issues")
+    visibility = models.CharField(
+        max_length=12,
+        choices=Visibility.choices,
+        blank=True,  # blank: the newsletter's default, filled in by save()
+        default="",
+        help_text="Public: listed in the archive, search, feeds and the sitemap. Unlisted: only people with the link "
+        "(and subscribers) can open it; listed nowhere. Subscribers only: only the link in a subscriber's own email "
+        "opens it; others are invited to subscribe. Blank: the newsletter's default.",
+    )
     source_file = models.CharField(max_length=255, blank=True)
     source_ordinal = models.PositiveIntegerField(null=True, blank=True)
     source_hash = models.CharField(max_length=64, blank=True)
@@ -243,6 +274,11 @@ class Issue(models.Model):
 
     # Saving: a change to the content withdraws an approval; the workflow's fields are never written here.
     def save(self, *args, **kwargs):
+        if not self.visibility and self.newsletter_id:  # a new issue (any door) starts with the newsletter's default
+            self.visibility = (
+                Newsletter.objects.filter(pk=self.newsletter_id).values_list("default_visibility", flat=True).first()
+                or Visibility.PUBLIC
+            )
         if self._state.adding:
             super().save(*args, **kwargs)
             self._remember_saved()
@@ -271,6 +307,23 @@ class Issue(models.Model):
     @property
     def is_published(self):
         return self.status in self.PUBLISHED_STATUSES
+
+    # Who may read it (the one rule for lists is IssueQuerySet.listed(); the issue page asks these).
+
+    @classmethod
+    def listed_q(cls, prefix=""):
+        """Published and public: the condition every listing applies, as a Q for queries through a relation
+        (`Issue.listed_q("issue__")` on sections). Anything but "public" is left out: an unknown value fails closed."""
+        return Q(**{f"{prefix}status__in": cls.PUBLISHED_STATUSES, f"{prefix}visibility": Visibility.PUBLIC})
+
+    @property
+    def is_listed(self):
+        return self.is_published and self.visibility == Visibility.PUBLIC
+
+    @property
+    def opens_by_link(self):
+        """Its web page opens for anyone with its address (public or unlisted); else only with a reader token."""
+        return self.visibility in (Visibility.PUBLIC, Visibility.UNLISTED)
 
     @property
     def is_locked(self):

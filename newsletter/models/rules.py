@@ -28,6 +28,11 @@ class IssueQuerySet(models.QuerySet):
         """Issues readers can see in the archive: sent or imported."""
         return self.filter(status__in=self.model.PUBLISHED_STATUSES)
 
+    def listed(self):
+        """The one rule for every list of issues (archive, home, tags, search, feeds, topic pages, calendar, sitemap,
+        the API): published and public. Unlisted and subscribers-only issues open by their link, never listed."""
+        return self.filter(self.model.listed_q())
+
     def newest_first(self):
         return self.order_by(models.F("issue_date").desc(nulls_last=True), "-created_at", "-id")
 

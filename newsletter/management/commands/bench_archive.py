@@ -89,7 +89,7 @@ class Command(BaseCommand):
         return None
 
     def _targets(self, search):
-        issue = Issue.objects.published().select_related("newsletter").newest_first().first()
+        issue = Issue.objects.listed().select_related("newsletter").newest_first().first()
         if issue is None:
             raise CommandError("No published issue to load: run `manage.py import_seeds` first.")
         return [

@@ -501,7 +501,7 @@ body.addEventListener("paste", async (event) => {
 // Subject, preheader, and how they show in an inbox ------------------------------------------------------
 function truncate(text, limit) { return text.length > limit ? `${text.slice(0, limit - 1).trimEnd()}…` : text; }
 function fillEnvelope() {
-  for (const name of ["subject", "preheader"]) $(`#compose-${name}`).value = issue[name];
+  for (const name of ["subject", "preheader", "visibility"]) $(`#compose-${name}`).value = issue[name];
   updateEnvelope();
 }
 function updateEnvelope() {
@@ -525,6 +525,7 @@ function updateEnvelope() {
 for (const input of document.querySelectorAll("[data-issue-field]")) {
   input.addEventListener("input", () => { edited("issue", input.dataset.issueField, input.value); updateEnvelope(); });
   input.addEventListener("blur", () => { if (pending.has("issue")) save("issue"); });
+  if (input.tagName === "SELECT") input.addEventListener("change", () => save("issue"));
 }
 
 // The preview: the sending code's rendering, in a sandboxed frame that runs no script -----------------------

@@ -1,0 +1,88 @@
+"""An editor chooses who can read an issue: in the admin (new issues take the newsletter's default; a sent issue can
+still change) and in the composer; the change shows in the archive at once."""
+
+import json
+
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+
+from newsletter.models import Issue
+from tests.test_editor_admin import form_data
+from tests.test_editor_review import login
+
+V = Issue.Visibility
+
+
+@pytest.mark.django_db
+def test_the_add_form_offers_the_newsletters_default_and_the_issue_takes_it(editor_client, newsletter):
+    newsletter.default_visibility = V.SUBSCRIBERS
+    newsletter.save()
+    add = reverse("admin:newsletter_issue_add")
+    form = editor_client.get(add).context["adminform"].form
+    assert form.fields["visibility"].choices[0] == ("", "The newsletter's default")
+
+    data = {**form_data(editor_client.get(add)), "newsletter": newsletter.pk, "title": "New", "slug": "new"}
+    data["visibility"] = ""
+    response = editor_client.post(add, data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert Issue.objects.get(slug="new").visibility == V.SUBSCRIBERS
+
+
+@pytest.mark.django_db
+def test_the_issue_list_shows_and_filters_by_visibility(editor_client, make_issue):
+    make_issue("Open book", visibility=V.PUBLIC)
+    make_issue("Closed book", visibility=V.SUBSCRIBERS)
+
+    page = editor_client.get(reverse("admin:newsletter_issue_changelist"), {"visibility__exact": "subscribers"})
+
+    text = page.content.decode()
+    assert "Closed book" in text and "Open book" not in text
+    assert "Subscribers only" in text
+
+
+@pytest.fixture
+def page_cache(settings):
+    settings.ARCHIVE_CACHE_SECONDS = 600
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sent_issue_made_unlisted_in_the_admin_leaves_the_cached_archive_at_once(
+    editor_client, client, make_issue, newsletter, page_cache
+):
+    issue = make_issue("Sent and listed", status=Issue.Status.SENT)
+    listing = newsletter.get_absolute_url()
+    assert "Sent and listed" in client.get(listing).content.decode()
+    assert "Sent and listed" in client.get(listing).content.decode()  # from the cache
+
+    url = reverse("admin:newsletter_issue_change", args=[issue.pk])
+    data = {**form_data(editor_client.get(url)), "visibility": "unlisted"}
+    assert editor_client.post(url, data).status_code == 302
+
+    assert Issue.objects.get(pk=issue.pk).visibility == V.UNLISTED
+    assert "Sent and listed" not in client.get(listing).content.decode()
+    assert client.get(issue.get_absolute_url())["X-Robots-Tag"] == "noindex"
+
+
+@pytest.mark.django_db
+def test_the_composer_saves_the_visibility_and_refuses_a_value_it_does_not_know(client, make_issue):
+    login(client, "composer")
+    draft = make_issue("Draft", status=Issue.Status.DRAFT)
+    address = reverse("editor:compose_issue", args=[draft.pk])
+    data = client.get(reverse("editor:compose_data", args=[draft.pk])).json()
+    assert data["visibility"] == "public"
+    page = client.get(reverse("editor:compose", args=[draft.pk])).content.decode()
+    assert '<option value="subscribers">Subscribers only</option>' in page
+
+    wrong = client.post(address, json.dumps({"visibility": "secret", "version": data["version"]}), "application/json")
+    saved = client.post(
+        address, json.dumps({"visibility": "subscribers", "version": data["version"]}), "application/json"
+    )
+
+    assert wrong.status_code == 400 and "visibility" in wrong.json()["errors"]
+    assert saved.status_code == 200 and saved.json()["fields"]["visibility"] == "subscribers"
+    assert Issue.objects.get(pk=draft.pk).visibility == V.SUBSCRIBERS

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("newsletter", "0016_webhooks"),
+        ("newsletter", "0018_sectionimage_dimensions"),
     ]
 
     operations = [

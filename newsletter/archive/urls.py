@@ -8,7 +8,8 @@ from newsletter.pagecache import cache_archive_page
 
 app_name = "archive"
 
-# The short-link redirect /r/… is in config/urls.py: it has no language. Fixed paths come first: a newsletter slugged "search" or "tags" would be hidden by them.
+# The short-link redirect /r/… is in config/urls.py: it has no language.
+# Fixed paths come first: a newsletter slugged "search" or "tags" would be hidden by them.
 urlpatterns = [
     path("", archive.home, name="home"),
     path("search/", archive.search, name="search"),

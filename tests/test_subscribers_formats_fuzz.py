@@ -69,11 +69,12 @@ def test_import_of_any_file_writes_what_it_reports_or_refuses_it(newsletter, hea
 
     text = "\n".join(",".join(quote(c) for c in line) for line in [header, *rows]) + "\n"
     mapping = None if header[0] != "E-mail" else formats.parse_spec("email=E-mail,name=Full name,status=State")
+    active_before = Subscription.objects.filter(status=Subscription.Status.ACTIVE).count()  # examples share one db
     try:
         report = import_csv(io.BytesIO(text.encode() + junk), mapping=mapping, newsletters=[newsletter])
     except ImportFileError as exc:
         assert str(exc)
         return
     active = Subscription.objects.filter(status=Subscription.Status.ACTIVE).count()
-    assert active <= report.activated + report.unchanged
+    assert active - active_before <= report.activated
     assert report.rows == report.imported + report.rejected_count

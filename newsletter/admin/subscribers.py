@@ -14,9 +14,10 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from newsletter.addresses import canonical_address
+from newsletter.admin import subscriber_import
 from newsletter.models import Newsletter, Subscriber, Subscription
 from newsletter.subscribers import csvio, lifecycle
-from newsletter.subscribers.forms import EditorAddSubscriberForm, ImportForm
+from newsletter.subscribers.forms import EditorAddSubscriberForm
 
 EMBED_TEMPLATE = """<form action="{action}" method="post" accept-charset="utf-8">
   <input type="hidden" name="newsletters" value="{slug}">
@@ -274,25 +275,7 @@ class SubscriberAdmin(admin.ModelAdmin):
     def import_view(self, request):
         if not self.has_add_permission(request):
             raise PermissionDenied
-        report = error = None
-        form = ImportForm(request.POST or None, request.FILES or None)
-        if request.method == "POST" and form.is_valid():
-            upload = form.cleaned_data["file"]
-            try:
-                report = csvio.import_csv(
-                    upload.file, send_confirmations=form.cleaned_data["send_confirmations"], editor=request.user
-                )
-            except csvio.ImportFileError as exc:
-                error = str(exc)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Import subscribers from CSV",
-            "opts": self.model._meta,
-            "form": form,
-            "report": report,
-            "error": error,
-        }
-        return TemplateResponse(request, "admin/newsletter/subscriber/import.html", context)
+        return subscriber_import.import_view(self, request)
 
     def export_view(self, request):
         if not self.has_view_permission(request):

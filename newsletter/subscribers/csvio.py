@@ -141,6 +141,12 @@ def _parse_mapped_row(line, record, mapping, slugs, consent_text):
     return _Row(line, email, name, slugs, mapped.status, text, mapped.consent_at)
 
 
+def is_ours(header):
+    """Whether a header row is this product's own (email,name,newsletters,consent, any case, extra columns)."""
+    lower = [h.strip().lower() for h in header]
+    return all(c in lower for c in CSV_COLUMNS)
+
+
 def max_import_bytes():
     return getattr(settings, "SUBSCRIBER_IMPORT_MAX_BYTES", None) or DEFAULT_MAX_IMPORT_BYTES
 

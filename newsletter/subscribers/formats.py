@@ -185,7 +185,7 @@ def read_header(stream):
 
 
 def preview(stream, mapping, rows=PREVIEW_ROWS):
-    """The first rows as the mapping reads them: [(line, MappedRow or None, reason or "")]; the stream rewound."""
+    """The first rows as the mapping reads them: [(line, MappedRow, problem or "")]; the stream rewound."""
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
     reader = csv.DictReader(text)
     shown = []
@@ -195,7 +195,8 @@ def preview(stream, mapping, rows=PREVIEW_ROWS):
             try:
                 shown.append((reader.line_num, mapping.apply(record), ""))
             except RowError as exc:
-                shown.append((reader.line_num, None, str(exc)))
+                email = str(record.get(mapping.email) or "")[:254]
+                shown.append((reader.line_num, MappedRow(email, "", "", None), str(exc)))
             if len(shown) >= rows:
                 break
     except csv.Error as exc:
@@ -278,6 +279,29 @@ def recognise(header):
 
 def clean_header(header):
     return [(h or "").strip().removeprefix("\ufeff") for h in header or ()]
+
+
+def guess(header):
+    """A first guess at {field: column} for the admin's mapping step, from the column names; the editor checks it."""
+    chosen = {}
+    words = {
+        "email": ("email", "e-mail", "mail", "email address", "e-mail address", "address"),
+        "name": ("name", "full name", "fullname", "display name"),
+        "first_name": ("first name", "firstname", "first", "given name", "forename"),
+        "last_name": ("last name", "lastname", "last", "surname", "family name"),
+        "consent_date": ("consent date", "joined", "joined on", "subscribed", "subscribed at", "subscription date",
+                         "created", "created at", "created_at", "date", "signup date", "opt-in date", "optin time"),
+        "status": ("status", "state", "subscription status", "subscribed status"),
+    }  # fmt: skip
+    for column in header:
+        key = " ".join(column.lower().replace("_", " ").split())
+        for name, known in words.items():
+            if name not in chosen and (key in known or key.replace(" ", "_") in known):
+                chosen[name] = column
+                break
+    if "email" not in chosen:
+        chosen["email"] = next((c for c in header if "mail" in c.lower()), "")
+    return chosen
 
 
 def parse_spec(spec, source="another tool"):

@@ -225,3 +225,59 @@ class ImportForm(forms.Form):
         required=False,
         help_text="Otherwise they stay pending until you use “Resend confirmation”.",
     )
+    newsletters = forms.ModelMultipleChoiceField(
+        queryset=Newsletter.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label="Newsletters (for another tool's export)",
+        help_text="A Mailchimp, Substack or listmonk export, or any other CSV, has no newsletters column: "
+        "tick the ones its people join. Not needed for our own header.",
+    )
+
+
+NOT_IN_FILE = ("", "— not in the file —")
+
+
+class MappingForm(forms.Form):
+    """Step two of an import of a CSV that is not ours: which column is which (none for a known tool's export),
+    the newsletters its people join, and a preview before anything is written."""
+
+    upload = forms.CharField(widget=forms.HiddenInput)
+    email = forms.ChoiceField(label="Email address")
+    name = forms.ChoiceField(label="Name", required=False)
+    first_name = forms.ChoiceField(label="First name", required=False, help_text="With last name, when no name column")
+    last_name = forms.ChoiceField(label="Last name", required=False)
+    consent_date = forms.ChoiceField(label="Consent date", required=False, help_text="When they subscribed there")
+    status = forms.ChoiceField(
+        label="Status",
+        required=False,
+        help_text="Subscribed, pending, unsubscribed, bounced… (docs: Moving from another tool). "
+        "Unsubscribed and bounced rows go onto the suppression list. No column: every row is subscribed.",
+    )
+    source = forms.CharField(
+        label="The tool it comes from", max_length=60, initial="another tool", help_text="Recorded with the consent"
+    )
+    newsletters = forms.ModelMultipleChoiceField(
+        queryset=Newsletter.objects.all(), widget=forms.CheckboxSelectMultiple, label="Newsletters they join"
+    )
+    send_confirmations = forms.BooleanField(
+        label="Email a confirmation link to pending rows", required=False, help_text="Otherwise they stay pending."
+    )
+
+    COLUMN_FIELDS = ("email", "name", "first_name", "last_name", "consent_date", "status")
+
+    def __init__(self, *args, header=(), known=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        columns = [(h, h) for h in header if h]
+        self.fields["email"].choices = [("", "— choose —"), *columns]
+        for name in self.COLUMN_FIELDS[1:]:
+            self.fields[name].choices = [NOT_IN_FILE, *columns]
+        if known:  # a known tool's export: its mapping is fixed, only the newsletters are chosen
+            for name in (*self.COLUMN_FIELDS, "source"):
+                del self.fields[name]
+
+    def clean_source(self):
+        return _line(self.cleaned_data["source"])
+
+    def choices(self):
+        return {name: self.cleaned_data.get(name, "") for name in self.COLUMN_FIELDS}

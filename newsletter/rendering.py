@@ -9,11 +9,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from django.db.models import Exists, OuterRef, Prefetch
+from django.utils import translation
 from django.utils.translation import gettext
 
 from newsletter import tokens
 from newsletter.markup import markdown_to_html
 from newsletter.models import Section, SectionImage
+from newsletter.models.languages import issue_in, sections_in
 
 # Issue → email ---------------------------------------------------------------------
 #
@@ -49,20 +51,30 @@ class RenderedIssue:
         return self.html_size > HTML_SIZE_WARNING
 
 
-def render_issue(issue, *, sections=None, web_url=None) -> RenderedIssue:
+def render_issue(issue, *, sections=None, web_url=None, language=None) -> RenderedIssue:
     """Render the issue's email once: the layout with CSS inlined, and a plain-text part from the same content.
 
     `sections` (from render_editions) renders an edition: only those sections, in the contents list and the
-    text part too, with `web_url` the edition's web page."""
+    text part too, with `web_url` the edition's web page. `language` (default: the newsletter's) is one of the
+    newsletter's languages (newsletter.models.languages): its text, its fixed parts under translation.override,
+    and links to the pages in that language."""
+    language = language or issue.newsletter.languages[0]
+    with translation.override(language):
+        return _render_issue(issue, sections, web_url, language)
+
+
+def _render_issue(issue, sections, web_url, language):
     import css_inline
     from django.template.loader import render_to_string
 
     from newsletter.tokens import absolute
 
     newsletter = issue.newsletter
-    sections = _email_sections(issue) if sections is None else sections
+    sections = _email_sections(issue, language) if sections is None else sections
+    issue = issue_in(issue, language)
     subject = issue.subject or issue.title
     context = {
+        "language": language,
         "issue": issue,
         "newsletter": newsletter,
         "subject": subject,
@@ -93,16 +105,21 @@ def render_issue(issue, *, sections=None, web_url=None) -> RenderedIssue:
 
 
 def render_editions(issue, editions):
-    """One RenderedIssue per (section ids, web URL): the sections are read and prepared once for all of them,
-    so the queries do not grow with the number of editions or topics; each edition costs one template run."""
-    prepared = _email_sections(issue)
-    by_id = {section.pk: section for section in prepared}
+    """One RenderedIssue per (section ids, web URL[, language]): the sections are read and prepared once per
+    language for all of them, so the queries do not grow with the number of editions or topics; each edition
+    costs one template run."""
+    prepared = {}
     rendered = []
-    for section_ids, web_url in editions:
+    for section_ids, web_url, *language in editions:
+        language = language[0] if language and language[0] else issue.newsletter.languages[0]
+        if language not in prepared:  # the sections read and prepared once per language
+            with translation.override(language):
+                prepared[language] = {section.pk: section for section in _email_sections(issue, language)}
+        by_id = prepared[language]
         subset = PreparedSections(by_id[pk] for pk in section_ids if pk in by_id)
         titled = [section for section in subset if section.heading]
         subset.contents = titled if len(titled) >= 2 else []
-        rendered.append(render_issue(issue, sections=subset, web_url=web_url))
+        rendered.append(render_issue(issue, sections=subset, web_url=web_url, language=language))
     return rendered
 
 
@@ -119,9 +136,16 @@ def _sent_by(newsletter):
     return "" if name.casefold() in ("", " ".join(newsletter.name.split()).casefold()) else name
 
 
-def substitutions(*, name: str, unsubscribe_url: str, preferences_url: str):
-    """(for HTML, for text): what each placeholder becomes for one recipient."""
-    greeting = f"Hello {name}," if name else "Hello,"
+def greetings():
+    """(with a name, without): the greeting in the active language. Worked out once per email and language
+    (mail.message.IssueEmail), so each recipient costs a substitution, not a catalogue look-up."""
+    return gettext("Hello %(name)s,"), gettext("Hello,")
+
+
+def substitutions(*, name: str, unsubscribe_url: str, preferences_url: str, greeting_forms=None):
+    """(for HTML, for text): what each placeholder becomes for one recipient; `greeting_forms` from greetings()."""
+    named, unnamed = greeting_forms or greetings()
+    greeting = named % {"name": name} if name else unnamed
     text = {GREETING: greeting, UNSUBSCRIBE_URL: unsubscribe_url, PREFERENCES_URL: preferences_url}
     html = {GREETING: _html.escape(greeting, quote=False)}
     html |= {UNSUBSCRIBE_URL: _html.escape(unsubscribe_url), PREFERENCES_URL: _html.escape(preferences_url)}
@@ -211,9 +235,11 @@ def _images_by_section(section_ids):
     return images
 
 
-def _email_sections(issue):
-    """prepare_sections, plus each section's plain-text version and its heading's underline."""
-    top = prepare_sections(list(top_level_sections().filter(issue=issue)))
+def _email_sections(issue, language=None):
+    """prepare_sections (the text in `language`), plus each section's plain-text version and its underline."""
+    language = language or issue.newsletter.languages[0]
+    top = list(top_level_sections().filter(issue=issue))
+    top = prepare_sections(sections_in(top, language, issue.newsletter))
     for section in top:
         for part in (section, *section.ordered_items):
             part.text = _section_text(part)

@@ -219,8 +219,8 @@ def test_a_link_the_plain_text_part_lacks_is_named(draft, monkeypatch):
     issue = draft({"heading": "Parks", "body_markdown": "See [the parks programme](https://example.org/parks)."})
     real = rendering.render_issue
 
-    def text_without_the_link(issue):  # as a template that drops links from the text part would
-        rendered = real(issue)
+    def text_without_the_link(issue, **kwargs):  # as a template that drops links from the text part would
+        rendered = real(issue, **kwargs)
         return dataclasses.replace(rendered, text=rendered.text.replace("https://example.org/parks", ""))
 
     monkeypatch.setattr(rendering, "render_issue", text_without_the_link)

@@ -8,6 +8,7 @@ from django.utils.html import format_html
 
 from newsletter.admin.accessible import LabelledTabularInline
 from newsletter.admin.delivery import IssueSendingMixin
+from newsletter.admin.languages import BilingualIssueMixin, BilingualSectionsMixin, label_languages
 from newsletter.admin.topics import SectionTopicsMixin
 from newsletter.editor.weekly import start_next_issue
 from newsletter.markup import markdown_problems
@@ -51,6 +52,11 @@ class SafeMarkdownForm(forms.ModelForm):
     """Refuses Markdown the sanitiser would strip, with the reason on the field."""
 
     markdown_fields = ()
+    languages = ()  # a bilingual newsletter's two (admin/languages.py): each field's label and lang say which
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        label_languages(self, self.languages)
 
     def clean(self):
         cleaned = super().clean()
@@ -62,7 +68,7 @@ class SafeMarkdownForm(forms.ModelForm):
 
 
 class SectionForm(SafeMarkdownForm):
-    markdown_fields = ("body_markdown", "booking")
+    markdown_fields = ("body_markdown", "booking", "second_body_markdown", "second_booking")
 
     class Meta:
         model = Section
@@ -77,7 +83,7 @@ class SectionForm(SafeMarkdownForm):
 
 
 class IssueForm(SafeMarkdownForm):
-    markdown_fields = ("intro", "sign_off")
+    markdown_fields = ("intro", "sign_off", "second_intro", "second_sign_off")
 
     class Meta:
         model = Issue
@@ -85,6 +91,8 @@ class IssueForm(SafeMarkdownForm):
         widgets = {
             "subject": forms.TextInput(attrs={"data-count": "60", "size": 70}),
             "preheader": forms.TextInput(attrs={"data-count": "100", "size": 90}),
+            "second_subject": forms.TextInput(attrs={"data-count": "60", "size": 70}),
+            "second_preheader": forms.TextInput(attrs={"data-count": "100", "size": 90}),
         }
 
     def __init__(self, *args, **kwargs):
@@ -95,7 +103,7 @@ class IssueForm(SafeMarkdownForm):
             self.fields["visibility"].required = not blank
 
 
-class SectionInline(SectionTopicsMixin, SortableStackedInline):
+class SectionInline(BilingualSectionsMixin, SectionTopicsMixin, SortableStackedInline):
     """Sections in reading order: drag to reorder, or use the Move up / Move down buttons."""
 
     model = Section
@@ -109,7 +117,7 @@ class SectionInline(SectionTopicsMixin, SortableStackedInline):
         ("event_date", "event_time", "venue"),
         ("fee", "booking"),
         "topics",
-    ]
+    ]  # a bilingual newsletter's: each text field beside its second language's (admin/languages.py)
     show_change_link = True
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
@@ -148,7 +156,7 @@ class CategoryFilter(admin.AllValuesFieldListFilter):
 
 
 @admin.register(Issue)
-class IssueAdmin(IssueSendingMixin, SortableAdminBase, admin.ModelAdmin):
+class IssueAdmin(BilingualIssueMixin, IssueSendingMixin, SortableAdminBase, admin.ModelAdmin):
     form = IssueForm
     list_display = ["title", "newsletter", "display_date", "status", "visibility", "category", "section_count"]
     list_display += ["review_link"]
@@ -289,7 +297,7 @@ class SectionImageInline(LabelledTabularInline):
 
 
 @admin.register(Section)
-class SectionAdmin(SectionTopicsMixin, admin.ModelAdmin):
+class SectionAdmin(BilingualSectionsMixin, SectionTopicsMixin, admin.ModelAdmin):
     form = SectionForm
     list_display = ["__str__", "issue", "kind", "position", "parent"]
     list_filter = ["kind", "issue__newsletter"]

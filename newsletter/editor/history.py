@@ -68,6 +68,9 @@ def restore(revision, user=None):
     for name in revisions.ISSUE_FIELDS:
         if not (issue.is_locked and name in LOCKED_WHEN_SENT):
             setattr(issue, name, data[name])
+    for name in revisions.SECOND_ISSUE_FIELDS:  # the second language's, when it was written then
+        if not (issue.is_locked and name.removeprefix("second_") in LOCKED_WHEN_SENT):
+            setattr(issue, name, data.get(name, ""))
     issue.save()
     issue.tags.set(Tag.for_names(data.get("tags", [])))
     topics = {topic.name: topic for topic in issue.newsletter.topics.all()}
@@ -79,6 +82,8 @@ def restore(revision, user=None):
         section.position = position
         for name in revisions.SECTION_FIELDS:
             setattr(section, name, saved[name])
+        for name in revisions.SECOND_SECTION_FIELDS:
+            setattr(section, name, saved.get(name, ""))
         section.event_date, section.event_time = saved["event_date"], saved["event_time"]
         section.save()
         made[saved["id"]] = section

@@ -14,9 +14,17 @@ from email import message_from_bytes
 from html.parser import HTMLParser
 
 from django.urls import reverse
+from django.utils import translation
 
 from newsletter.editor import linkcheck
 from newsletter.markup import markdown_to_html
+from newsletter.models.languages import (
+    FIELD_NAMES,
+    ISSUE_TEXT_FIELDS,
+    SECTION_MAIN_FIELDS,
+    language_name,
+    missing_text,
+)
 from newsletter.rendering import HTML_SIZE_WARNING
 from newsletter.tokens import absolute
 
@@ -35,7 +43,7 @@ HREF = re.compile(r'href="([^"]+)"')
 
 @dataclass
 class Finding:
-    check: str  # links, link-text, images, headings, plain-text, size, headers, sender, empty
+    check: str  # links, link-text, images, headings, plain-text, size, headers, sender, empty, language
     message: str
     section: str | None = None  # the heading of the section it is in, when it is in one
     level: str = "warning"  # or "error"
@@ -146,29 +154,61 @@ def run(issue):
                 findings.append(Finding("images", f"The image {image.image.name} has no alt text.", label))
     findings += _section_findings(None, markdown_to_html(issue.intro) + markdown_to_html(issue.sign_off))
 
-    rendered = render_issue(issue)
-    own_sections = absolute(issue.get_absolute_url()) + "#"  # "In this issue": the text part lists them
-    for url in dict.fromkeys(HREF.findall(rendered.html)):
-        url = url.replace("&amp;", "&")
-        if url.startswith(own_sections):
-            continue
-        if url.startswith(("http", "mailto:")) and url.removeprefix("mailto:") not in rendered.text:
-            findings.append(Finding("plain-text", f"The plain-text part lacks the link {url}."))
-    if rendered.html_size > HTML_SIZE_WARNING:
-        findings.append(
-            Finding(
-                "size", f"The HTML part is {rendered.html_size // 1024} KB; Gmail clips messages past about 102 KB."
-            )
-        )
-    sample = IssueEmail(issue, subject=rendered.subject, html=rendered.html, text=rendered.text).build(
-        delivery_id=None, subscriber_id=0, address="reader@example.org", name="Reader"
-    )
-    headers = message_from_bytes(sample.raw)
-    for name in REQUIRED_HEADERS:
-        if not headers.get(name):
-            findings.append(Finding("headers", f"The {name} header is missing."))
+    languages = issue.newsletter.languages
+    for language in languages:  # the email each language's readers get (a bilingual newsletter's two)
+        rendered = render_issue(issue, language=language)
+        part = f"In {language_name(language)}, the" if len(languages) > 1 else "The"
+        with translation.override(language):
+            own_sections = absolute(issue.get_absolute_url()) + "#"  # "In this issue": the text part lists them
+        for url in dict.fromkeys(HREF.findall(rendered.html)):
+            url = url.replace("&amp;", "&")
+            if url.startswith(own_sections):
+                continue
+            if url.startswith(("http", "mailto:")) and url.removeprefix("mailto:") not in rendered.text:
+                findings.append(Finding("plain-text", f"{part} plain-text part lacks the link {url}."))
+        if rendered.html_size > HTML_SIZE_WARNING:
+            size = rendered.html_size // 1024
+            findings.append(Finding("size", f"{part} HTML part is {size} KB; Gmail clips messages past about 102 KB."))
+        email = IssueEmail(issue, subject=rendered.subject, html=rendered.html, text=rendered.text, language=language)
+        sample = email.build(delivery_id=None, subscriber_id=0, address="reader@example.org", name="Reader")
+        headers = message_from_bytes(sample.raw)
+        for name in REQUIRED_HEADERS:
+            if not headers.get(name):
+                findings.append(Finding("headers", f"The {name} header is missing."))
+    findings += _language_findings(issue)
     findings += _sender_findings(issue.newsletter)
     findings += _empty_section_findings(issue)
+    return findings
+
+
+def _language_findings(issue):
+    """A bilingual newsletter: the issue's fields and each section written in one language but not the other.
+    Readers of the other language would get the first language's text there (models/languages.py)."""
+    languages = issue.newsletter.languages
+    if len(languages) < 2:
+        return []
+    names = [language_name(language) for language in languages]
+
+    def said(fields, written, missing):
+        listed = ", ".join(FIELD_NAMES[name] for name in fields)
+        return f"Written in {written} but not in {missing}: {listed}. Readers in {missing} would get the {written}."
+
+    findings = []
+    first_only, second_only = missing_text(issue, ISSUE_TEXT_FIELDS)
+    for fields, written, missing in ((first_only, *names), (second_only, *reversed(names))):
+        if fields:
+            findings.append(Finding("language", said(fields, written, missing)))
+    sections = list(issue.sections.select_related("parent").order_by("position", "id"))
+    by_id = {section.pk: section for section in sections}
+    for section in sections:
+        first_only, second_only = missing_text(section, SECTION_MAIN_FIELDS)
+        label = section.heading or section.get_kind_display()  # as the composer names it (compose._findings)
+        parent = by_id.get(section.parent_id)
+        if parent is not None:
+            label = f"{parent.heading or parent.get_kind_display()} › {label}"
+        for fields, written, missing in ((first_only, *names), (second_only, *reversed(names))):
+            if fields:
+                findings.append(Finding("language", said(fields, written, missing), label))
     return findings
 
 

@@ -7,11 +7,13 @@ from email.header import Header
 from email.utils import formataddr
 
 from django.urls import reverse
+from django.utils import translation
 
+from newsletter.languages import bcp47
 from newsletter.mail.addresses import bounce_address, unsubscribe_address, verp_address
 from newsletter.mail.headers import date_header, message_domain, message_id, sender
 from newsletter.mail.signing import DkimSigner, SignedEmail
-from newsletter.rendering import PLACEHOLDERS, fill, substitutions
+from newsletter.rendering import PLACEHOLDERS, fill, greetings, substitutions
 from newsletter.tokens import absolute, preferences_token, unsubscribe_token
 
 
@@ -113,7 +115,13 @@ class IssueEmail:
     pass and header formatting: no template, no CSS inlining, no email.message objects.
     """
 
-    def __init__(self, issue, *, subject=None, html=None, text=None):
+    def __init__(self, issue, *, subject=None, html=None, text=None, language=None):
+        # Its links open the pages in the email's language (/cy/… for Welsh): worked out once, here.
+        self.language = language or issue.newsletter.languages[0]
+        with translation.override(self.language):
+            self._work_out(issue, subject, html, text)
+
+    def _work_out(self, issue, subject, html, text):
         newsletter = issue.newsletter
         self.issue, self.newsletter = issue, newsletter
         self.html = html if html is not None else issue.sent_html
@@ -126,9 +134,11 @@ class IssueEmail:
             "List-Id": f"{_encode_header(_one_line(newsletter.name))} <{newsletter.slug}.{self.domain}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             "Precedence": "bulk",
+            "Content-Language": bcp47(self.language),
         }
         if newsletter.reply_to:
             self.headers["Reply-To"] = newsletter.reply_to
+        self.greeting_forms = greetings()  # in the email's language
         self.unsubscribe_mailto = unsubscribe_address(newsletter)
         # Token URLs by concatenation: reverse() once, not per recipient.
         self.unsubscribe_prefix = absolute(reverse("subscriptions:unsubscribe", args=["TOKEN"])).split("TOKEN")
@@ -160,7 +170,10 @@ class IssueEmail:
         unsubscribe_url = unsub_token.join(self.unsubscribe_prefix)
         preferences_url = preferences_token(subscriber_id).join(self.preferences_prefix)
         html_values, text_values = substitutions(
-            name=name, unsubscribe_url=unsubscribe_url, preferences_url=preferences_url
+            name=name,
+            unsubscribe_url=unsubscribe_url,
+            preferences_url=preferences_url,
+            greeting_forms=self.greeting_forms,
         )
         if delivery_id is None:  # a test send
             mid = message_id(self.newsletter)

@@ -5,11 +5,19 @@ from django.utils import timezone
 
 from newsletter.addresses import canonical_address, email_hash
 from newsletter.models.content import Newsletter
+from newsletter.models.languages import language_choices
 
 
 class Subscriber(models.Model):
     email = models.EmailField(max_length=254, unique=True, help_text="Stored normalised (lower case).")
     name = models.CharField(max_length=200, blank=True)
+    language = models.CharField(
+        max_length=10,
+        choices=language_choices,
+        blank=True,
+        help_text="The language they read in (newsletter.models.languages.reader_language); blank: each "
+        "newsletter's own.",
+    )
     last_confirmation_sent_at = models.DateTimeField(
         null=True, blank=True, help_text="Confirmation mails to one address are throttled."
     )
@@ -34,6 +42,16 @@ class SubscriptionQuerySet(models.QuerySet):
     def audience(self, issue):
         """The subscriptions that would receive the issue if it were sent now."""
         return self.active().filter(newsletter_id=issue.newsletter_id)
+
+    def with_reader_language(self, newsletter):
+        """Annotated `reader_language`: the language each gets `newsletter` in (languages.reader_language), in SQL,
+        so the audience freeze stays one INSERT … SELECT."""
+        languages = newsletter.languages
+        language = models.Value(languages[0], output_field=models.CharField())
+        if len(languages) == 2:
+            second = models.When(subscriber__language=languages[1], then=models.Value(languages[1]))
+            language = models.Case(second, default=language, output_field=models.CharField())
+        return self.annotate(reader_language=language)
 
     def for_topics(self, topic_ids):
         """Those who chose at least one of `topic_ids`, or everything (no choice); all of them for no topics."""

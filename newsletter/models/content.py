@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.text import slugify
 
 from newsletter.markup import markdown_to_html
+from newsletter.models.languages import IssueSecondLanguage, NewsletterLanguages
 from newsletter.models.rules import IssueQuerySet
 
 # URL paths the site uses beside /<newsletter>/ and /<newsletter>/<issue>/.
@@ -67,7 +68,7 @@ def validate_issue_slug(value):
     _not_reserved(RESERVED_ISSUE_SLUGS)(value)
 
 
-class Newsletter(models.Model):
+class Newsletter(NewsletterLanguages, models.Model):
     class Cadence(models.TextChoices):
         WEEKLY = "weekly", "Weekly"
         FORTNIGHTLY = "fortnightly", "Fortnightly"
@@ -137,7 +138,7 @@ class Tag(models.Model):
         return tags
 
 
-class Issue(models.Model):
+class Issue(IssueSecondLanguage, models.Model):
     Visibility = Visibility
 
     class Status(models.TextChoices):
@@ -177,6 +178,7 @@ class Issue(models.Model):
         "intro",
         "sign_off",
         "category",
+        *("second_title", "second_subject", "second_preheader", "second_intro", "second_sign_off"),
     )
     # Written only by Issue.objects.move(), approve() and content_changed(); save() leaves them alone.
     WORKFLOW_FIELDS = (
@@ -406,6 +408,7 @@ class Issue(models.Model):
             sign_off=self.sign_off,
             category=self.category,
             status=Issue.Status.DRAFT,
+            **self.second_language_copy(),
         )
         draft.slug = draft.unique_slug(f"{self.title} draft")
         draft.save()
@@ -427,9 +430,9 @@ class Issue(models.Model):
         return draft
 
     def rebuild_search_text(self):
-        parts = [self.title, self.intro, self.sign_off]
+        parts = [self.title, self.intro, self.sign_off, self.second_title, self.second_intro, self.second_sign_off]
         for section in self.sections.all():
-            parts += [section.heading, section.body_markdown]
+            parts += [section.heading, section.body_markdown, section.second_heading, section.second_body_markdown]
         # PostgreSQL's tsvector holds at most 1 MB: index the first SEARCH_TEXT_LIMIT characters, so a huge
         # imported post can still be saved (and is found by everything in its first few hundred pages).
         self.search_text = "\n".join(p for p in parts if p)[:SEARCH_TEXT_LIMIT]

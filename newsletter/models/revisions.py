@@ -32,6 +32,10 @@ _editor = contextvars.ContextVar("newsletter_revision_editor", default=None)
 
 ISSUE_FIELDS = ("title", "subject", "preheader", "intro", "sign_off")
 SECTION_FIELDS = ("heading", "kind", "body_markdown", "source", "venue", "fee", "booking")
+# A bilingual issue's second language (newsletter.models.languages): in a snapshot only when written, so the
+# snapshot of an issue in one language is what it was before there were two (an approval stays current).
+SECOND_ISSUE_FIELDS = tuple(f"second_{name}" for name in ISSUE_FIELDS)
+SECOND_SECTION_FIELDS = tuple(f"second_{name}" for name in SECTION_FIELDS if name != "kind")
 
 
 @contextlib.contextmanager
@@ -113,6 +117,7 @@ def snapshot(issue):
         ordered += orphans
     return {
         **{name: getattr(issue, name) for name in ISSUE_FIELDS},
+        **{name: getattr(issue, name) for name in SECOND_ISSUE_FIELDS if getattr(issue, name)},
         "tags": sorted(issue.tags.values_list("name", flat=True)),
         "sections": [_section(section) for section in ordered],
     }
@@ -121,6 +126,7 @@ def snapshot(issue):
 def _section(section):
     data = {"id": section.pk, "parent": section.parent_id}
     data.update({name: getattr(section, name) for name in SECTION_FIELDS})
+    data.update({name: getattr(section, name) for name in SECOND_SECTION_FIELDS if getattr(section, name)})
     data["event_date"] = section.event_date.isoformat() if section.event_date else None
     data["event_time"] = section.event_time.isoformat() if section.event_time else None
     data["topics"] = sorted(topic.name for topic in section.topics.all())

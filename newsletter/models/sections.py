@@ -34,6 +34,14 @@ class Section(models.Model):
     venue = models.CharField(max_length=300, blank=True)
     fee = models.CharField(max_length=300, blank=True)
     booking = models.TextField(blank=True, help_text="Markdown.")
+    # The same in the newsletter's second language, when it is bilingual (newsletter.models.languages).
+    second_heading = models.CharField("heading", max_length=300, blank=True)
+    second_body_markdown = models.TextField("body markdown", blank=True)
+    second_body_html = models.TextField(blank=True, editable=False)
+    second_source = models.CharField("source attribution", max_length=300, blank=True)
+    second_venue = models.CharField("venue", max_length=300, blank=True)
+    second_fee = models.CharField("fee", max_length=300, blank=True)
+    second_booking = models.TextField("booking", blank=True, help_text="Markdown.")
     topics = models.ManyToManyField(
         "newsletter.Topic",
         blank=True,
@@ -59,6 +67,7 @@ class Section(models.Model):
 
     def save(self, *args, **kwargs):
         self.body_html = markdown_to_html(self.body_markdown)
+        self.second_body_html = markdown_to_html(self.second_body_markdown)
         super().save(*args, **kwargs)
 
     def clean(self):

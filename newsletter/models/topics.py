@@ -76,6 +76,7 @@ class IssueEdition(models.Model):
     html = models.TextField()
     text = models.TextField()
     web_url = models.CharField(max_length=1000, blank=True)
+    language = models.CharField(max_length=10, blank=True, help_text="Blank: the newsletter's own.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -18,9 +18,11 @@ filter and the grouping by choice are one SQL query each, however many topics th
 from dataclasses import dataclass, field
 
 from django.db.models import Count
+from django.utils import translation
 
 from newsletter.mail.reach import track_links
 from newsletter.models import IssueEdition, Section, Subscription, Topic, topic_ids
+from newsletter.models.languages import language_name
 from newsletter.models.topics import Segment
 from newsletter.rendering import issue_section_ids, render_editions
 from newsletter.tokens import absolute
@@ -145,35 +147,102 @@ def preview(issue, plan):
     return plan_editions(plan, issue_section_ids(issue), counts)
 
 
-def create_editions(issue, plan, counts):
-    """Render each edition once and store it; returns {topics key: edition id} for the freeze."""
-    planned = plan_editions(plan, issue_section_ids(issue), counts)
-    slugs = {t["id"]: t["slug"] for t in plan.get("topics", ())}
-    base = absolute(issue.get_absolute_url())
+def language_counts(subscriptions, newsletter):
+    """{reader language: {topics key: subscriptions}} (languages.reader_language): one GROUP BY query."""
+    rows = (
+        subscriptions.with_reader_language(newsletter)
+        .order_by()
+        .values("topics", "reader_language")
+        .annotate(n=Count("id"))
+        .values_list("reader_language", "topics", "n")
+    )
+    counts = {}
+    for language, key, n in rows:
+        counts.setdefault(language, {})[key] = n
+    return counts
 
-    def web_url(edition):
+
+@dataclass
+class EditionMapping:
+    """What the freeze gives each subscription: `by_key` {(topics key, language): edition id}, else
+    `by_language` {language: edition id}, else none (the issue as stored at send start: the first language)."""
+
+    by_key: dict = field(default_factory=dict)
+    by_language: dict = field(default_factory=dict)
+
+    def __bool__(self):
+        return bool(self.by_key or self.by_language)
+
+    @property
+    def count(self):
+        return len(set(self.by_key.values()) | set(self.by_language.values()))
+
+
+def create_editions(issue, plan, counts):
+    """Render each edition once and store it, per language the audience reads (`counts`: language_counts()).
+
+    A personal send: one edition per distinct set of sections per language. Otherwise a bilingual newsletter's
+    second language gets one edition of the whole issue, and its first language is the issue as stored at
+    send start. Never a rendering per recipient."""
+    newsletter = issue.newsletter
+    personal = (plan or {}).get("mode") == PERSONAL
+    order = issue_section_ids(issue)
+    slugs = {t["id"]: t["slug"] for t in (plan or {}).get("topics", ())}
+    planned = []  # (language, Edition, fallback)
+    for language in newsletter.languages:
+        language_keys = counts.get(language, {})
+        if personal and language_keys:
+            editions = plan_editions(plan, order, language_keys)
+            planned += [(language, e, editions.fallback) for e in editions.editions]
+        elif language_keys and language != newsletter.languages[0]:
+            whole = Edition(
+                FULL_LABEL, tuple(order), keys=sorted(language_keys), recipients=sum(language_keys.values())
+            )
+            planned.append((language, whole, False))
+    if not planned:
+        return EditionMapping()
+
+    def web_url(language, edition):
+        with translation.override(language):  # the page in the edition's language (/cy/…)
+            base = absolute(issue.get_absolute_url())
         return f"{base}?topics={','.join(slugs[t] for t in edition.topic_ids)}" if edition.topic_ids else base
 
-    rendered = render_editions(issue, [(e.section_ids, web_url(e)) for e in planned.editions])
+    def label(language, edition, fallback):
+        text = edition.label + (f" (more than {EDITION_CAP} editions: the whole issue)" if fallback else "")
+        return f"{text} – {language_name(language)}" if newsletter.is_bilingual else text
+
+    urls = [web_url(language, e) for language, e, _ in planned]
+    rendered = render_editions(
+        issue, [(e.section_ids, url, lang) for (lang, e, _), url in zip(planned, urls, strict=True)]
+    )
     rendered = [track_links(issue, r) for r in rendered]  # short links when the newsletter counts clicks
     rows = IssueEdition.objects.bulk_create(
         IssueEdition(
             issue=issue,
             number=n,
-            label=e.label + (f" (more than {EDITION_CAP} editions: the whole issue)" if planned.fallback else ""),
+            label=label(language, e, fallback),
             topic_ids=list(e.topic_ids),
             section_ids=list(e.section_ids),
             recipients=e.recipients,
             subject=r.subject[:200],
             html=r.html,
             text=r.text,
-            web_url=web_url(e),
+            web_url=url,
+            language=language,
         )
-        for n, (e, r) in enumerate(zip(planned.editions, rendered, strict=True), start=1)
+        for n, ((language, e, fallback), r, url) in enumerate(zip(planned, rendered, urls, strict=True), start=1)
     )
     if rows and rows[0].pk is None:  # databases that do not return ids from bulk_create
         rows = list(IssueEdition.objects.filter(issue=issue).order_by("number"))
-    return {key: row.pk for e, row in zip(planned.editions, rows, strict=True) for key in e.keys}
+    mapping = EditionMapping()
+    for (language, e, _), row in zip(planned, rows, strict=True):
+        if personal:
+            mapping.by_key.update({(key, language): row.pk for key in e.keys})
+            if e.full:  # a choice changed after the plan: the whole issue in their language
+                mapping.by_language[language] = row.pk
+        else:
+            mapping.by_language[language] = row.pk
+    return mapping
 
 
 def deleted_topics(issue):

@@ -81,12 +81,17 @@ def freeze(issue):
     eligible = editions.audience(issue, plan).filter(
         Q(confirmed_at__isnull=True) | Q(confirmed_at__lte=issue.send_started_at or timezone.now())
     )
-    # A personal edition: each edition rendered once, then each subscription's topic key picks its edition in
-    # the same INSERT … SELECT. A key not planned (changed in between) gets NULL: the whole issue.
-    mapping = editions.create_editions(issue, plan, editions.key_counts(eligible)) if _personal(plan) else {}
-    edition_sql = "CASE audience.topics " + "WHEN %s THEN %s " * len(mapping) + "ELSE NULL END" if mapping else "NULL"
-    edition_params = [value for pair in mapping.items() for value in pair]
-    select_sql, select_params = eligible.values("subscriber_id", "topics").query.sql_with_params()
+    # Editions (personal ones, and a bilingual newsletter's second language), each rendered once; then each
+    # subscription's topic key and language pick its edition in the same INSERT … SELECT. A key not planned
+    # (changed in between) gets its language's whole issue, or NULL: the whole issue as stored at send start.
+    newsletter = issue.newsletter
+    bilingual = newsletter.is_bilingual
+    mapping = editions.EditionMapping()
+    if _personal(plan) or bilingual:
+        mapping = editions.create_editions(issue, plan, editions.language_counts(eligible, newsletter))
+    edition_sql, edition_params = _edition_case(mapping)
+    audience = eligible.with_reader_language(newsletter).values("subscriber_id", "topics", "reader_language")
+    select_sql, select_params = audience.query.sql_with_params()
     created_at = connection.ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
         cursor.execute(
@@ -99,11 +104,20 @@ def freeze(issue):
         )
         total = cursor.rowcount
     logger.info(
-        json.dumps(
-            {"event": "audience_frozen", "issue": issue.pk, "deliveries": total, "editions": len(set(mapping.values()))}
-        )
+        json.dumps({"event": "audience_frozen", "issue": issue.pk, "deliveries": total, "editions": mapping.count})
     )
     return total
+
+
+def _edition_case(mapping):
+    """The SQL (and its parameters) choosing each audience row's edition id from `mapping` (EditionMapping)."""
+    if not mapping:
+        return "NULL", []
+    whens = "WHEN audience.topics = %s AND audience.reader_language = %s THEN %s " * len(mapping.by_key)
+    whens += "WHEN audience.reader_language = %s THEN %s " * len(mapping.by_language)
+    params = [value for (key, language), pk in mapping.by_key.items() for value in (key, language, pk)]
+    params += [value for pair in mapping.by_language.items() for value in pair]
+    return f"CASE {whens}ELSE NULL END", params
 
 
 def _personal(plan):
@@ -240,7 +254,9 @@ def _emails(issue, edition_ids):
             missing.append(edition_id)
     fresh = {None: IssueEmail(issue)} if None in missing else {}
     for edition in IssueEdition.objects.filter(pk__in=[pk for pk in missing if pk is not None]):
-        fresh[edition.pk] = IssueEmail(issue, subject=edition.subject, html=edition.html, text=edition.text)
+        fresh[edition.pk] = IssueEmail(
+            issue, subject=edition.subject, html=edition.html, text=edition.text, language=edition.language
+        )
     if len(_email_cache) + len(fresh) > EMAIL_CACHE_SIZE:
         _email_cache.clear()
     for edition_id, email in fresh.items():

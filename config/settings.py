@@ -6,6 +6,7 @@ var/outbox/. Production sets DATABASE_URL, CELERY_BROKER_URL, REDIS_URL,
 EMAIL_URL, SECRET_KEY, ALLOWED_HOSTS and SITE_URL.
 """
 
+import datetime
 import os
 import secrets
 from pathlib import Path
@@ -378,3 +379,30 @@ REST_FRAMEWORK = {
 # --- webhooks (newsletter/webhooks, docs/api.md#webhooks) ---
 # Webhook targets on loopback, link-local or private addresses are refused unless this is true (tests use it).
 WEBHOOK_ALLOW_PRIVATE = env.bool("WEBHOOK_ALLOW_PRIVATE", default=False)
+
+# --- the inbox: feeds and mail (newsletter/inbox, docs/operations.md#the-inbox-feeds-and-mail) ---
+# Feed sources are fetched by beat every FEEDS_SWEEP_SECONDS when their own interval has passed.
+FEEDS_SWEEP_SECONDS = env.float("FEEDS_SWEEP_SECONDS", default=300)
+CELERY_BEAT_SCHEDULE["feeds-fetch-due"] = {"task": "newsletter.feeds.fetch_due", "schedule": FEEDS_SWEEP_SECONDS}
+# Feeds on loopback, link-local or private addresses are refused unless this is true (tests use it).
+FEEDS_ALLOW_PRIVATE = env.bool("FEEDS_ALLOW_PRIVATE", default=False)
+FEEDS_TIMEOUT = env.float("FEEDS_TIMEOUT", default=15)  # seconds per request
+FEEDS_MAX_BYTES = env.int("FEEDS_MAX_BYTES", default=2 * 1024 * 1024)  # a larger feed is refused
+FEEDS_MAX_FAILURES = env.int("FEEDS_MAX_FAILURES", default=5)  # failures in a row before a source is paused
+FEEDS_MAX_ITEMS_PER_FETCH = env.int("FEEDS_MAX_ITEMS_PER_FETCH", default=30)  # the newest; the rest wait
+FEEDS_MAX_AGE_DAYS = env.int("FEEDS_MAX_AGE_DAYS", default=14)  # older entries never arrive (a new source's archive)
+FEEDS_MAX_AGE = datetime.timedelta(days=FEEDS_MAX_AGE_DAYS)
+FEEDS_USER_AGENT = env.str("FEEDS_USER_AGENT", default="WeeklyUpdate-Feeds/1")
+# Mail into the inbox: contribute+<newsletter slug>@<domain> (CONTRIBUTIONS_ADDRESS gives the local part before
+# the "+" and the domain; unset: contribute@<the newsletter's sender domain>), read from CONTRIBUTIONS_IMAP_URL
+# (imap[s]://user:password@host/INBOX) by beat every CONTRIBUTIONS_MAIL_SECONDS, or `process_contributions --maildir`.
+CONTRIBUTIONS_ADDRESS = env.str("CONTRIBUTIONS_ADDRESS", default="")
+CONTRIBUTIONS_IMAP_URL = env.str("CONTRIBUTIONS_IMAP_URL", default="")
+CONTRIBUTIONS_MAIL_SECONDS = env.float("CONTRIBUTIONS_MAIL_SECONDS", default=300)
+CELERY_BEAT_SCHEDULE["contributions-mailbox"] = {
+    "task": "newsletter.contributions.read_mailbox",
+    "schedule": CONTRIBUTIONS_MAIL_SECONDS,
+}
+CONTRIBUTIONS_MAX_MESSAGE_BYTES = env.int("CONTRIBUTIONS_MAX_MESSAGE_BYTES", default=5 * 1024 * 1024)  # larger: refused
+CONTRIBUTIONS_MAIL_PER_SENDER = env.int("CONTRIBUTIONS_MAIL_PER_SENDER", default=10)  # items per sender per hour
+CONTRIBUTIONS_HELD_PER_NEWSLETTER = env.int("CONTRIBUTIONS_HELD_PER_NEWSLETTER", default=50)  # held items per hour

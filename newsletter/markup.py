@@ -5,6 +5,8 @@ untrusted, so Markdown output always passes through nh3 (`markdown_to_html`), an
 `markdown_problems` tells an editor what the sanitiser would strip instead of losing it silently.
 """
 
+import re
+from html import unescape
 from html.parser import HTMLParser
 
 import markdown
@@ -67,3 +69,46 @@ def markdown_problems(text: str) -> list[str]:
     finder = _Finder()
     finder.feed(markdown.markdown(text, extensions=["sane_lists"]))
     return list(dict.fromkeys(finder.problems))
+
+
+# Text from outside (feeds, mail) ----------------------------------------------------------
+
+_BLOCK_END = re.compile(r"<\s*(?:br|/p|/div|/li|/h[1-6]|/tr|/blockquote)\b[^>]{0,200}>", re.IGNORECASE)
+_SPACES = re.compile(r"[^\S\n]+")
+_BLANK_LINES = re.compile(r"\s*\n\s*\n\s*")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]])")
+_LINE_START = re.compile(r"^([^\S\n]*)(\d*)([#+\-=|.)])", re.MULTILINE)
+
+
+def html_to_text(html: str) -> str:
+    """Untrusted HTML (or plain text) → plain text: tags and scripts dropped, entities decoded, paragraphs kept."""
+    text = _BLOCK_END.sub("\n", html or "")
+    return tidy_text(unescape(nh3.clean(text, tags=set(), clean_content_tags={"script", "style"}, attributes={})))
+
+
+def tidy_text(text: str) -> str:
+    """Plain text with control characters gone, runs of spaces single, at most one blank line between paragraphs."""
+    text = _CONTROL.sub(" ", (text or "").replace("\r\n", "\n").replace("\r", "\n"))
+    return _BLANK_LINES.sub("\n\n", _SPACES.sub(" ", text)).strip()
+
+
+def one_line(text: str, limit: int) -> str:
+    """Plain text on one line, at most `limit` characters (cut at a word, with an ellipsis)."""
+    return shorten(" ".join(_CONTROL.sub(" ", text or "").split()), limit)
+
+
+def shorten(text: str, limit: int) -> str:
+    """At most `limit` characters, cut at the last space before it when there is one, ending in "…"."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip() + "…"
+
+
+def text_as_markdown(text: str) -> str:
+    """Plain text → Markdown that shows just that text: no markup, links or HTML can come out of it."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    return _LINE_START.sub(r"\1\2\\\3", text)  # no heading, list or rule from a line's start

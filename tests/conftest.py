@@ -441,3 +441,8 @@ def smtp_server(settings):
     yield start
     for controller in servers:
         controller.stop()
+
+
+# --- the inbox: a loopback feed server (tests/feed_helpers.py) ---
+
+from tests.feed_helpers import feed_server  # noqa: E402, F401

@@ -43,6 +43,6 @@ def test_admin_index_shows_drafts_inbox_and_growth(editor_client, make_issue, ne
     subscribe(newsletter, "a@example.org", confirmed=timezone.now())
     page = editor_client.get("/admin/").content.decode()
     assert "Weekly update 31.05.11" in page
-    assert "1 suggestion waiting in the inbox" in page
+    assert "1 item waiting in the inbox" in page
     assert "+1 joined" in page
     assert "Nothing sent yet." in page

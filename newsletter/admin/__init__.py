@@ -5,6 +5,7 @@ from newsletter.admin import (  # noqa: F401  (registers the ModelAdmins)
     content,
     contributions,
     segments,
+    sources,
     subscribers,
     topics,
     webhooks,

@@ -152,6 +152,8 @@ class ContributionSerializer(serializers.ModelSerializer):
         _markdown_errors(attrs, ["summary"])
         if not attrs.get("contact_email"):
             attrs["contact_email"] = getattr(self.context["request"].user, "email", "")
+        if not attrs["contact_email"]:
+            raise serializers.ValidationError({"contact_email": ["Give an address: your account has none."]})
         _full_clean(Contribution(**attrs), exclude=["section", "decided_at"])
         return attrs
 

@@ -130,7 +130,7 @@ class ContributionCreate(generics.CreateAPIView):
     permission_classes = PERMISSIONS
 
     def perform_create(self, serializer):
-        contribution = serializer.save()
+        contribution = serializer.save(origin=Contribution.Origin.API)
         events.contribution_received.send(sender=Contribution, contribution=contribution)
 
 

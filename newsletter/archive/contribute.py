@@ -33,6 +33,7 @@ class ContributionForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["contact_email"].required = True  # blank only for items from feeds
         self.fields["website"].widget.attrs.update(autocomplete="off", tabindex="-1")
         self.helper = FormHelper(self)
         self.helper.layout = Layout(

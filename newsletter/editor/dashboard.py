@@ -93,6 +93,7 @@ def summary():
         "last_send": last_send(),
         "top_links": reach.top_links(),  # the most-clicked links of the last issues sent with counting on
         "contributions_waiting": Contribution.objects.waiting().count(),
+        "contributions_held": Contribution.objects.held().count(),
         "weeks": weeks,
         "chart": chart(weeks),
         "gained": sum(w.gained for w in weeks),

@@ -43,3 +43,29 @@ def parse_verp(address):
     if not match or not constant_time_compare(match.group(2).lower(), _signature(match.group(1))):
         return None
     return int(match.group(1))
+
+
+def _contribution_base(newsletter=None):
+    """(local part, domain or None for any) of the contribution mailbox: CONTRIBUTIONS_ADDRESS, else contribute@."""
+    configured = canonical_address(settings.CONTRIBUTIONS_ADDRESS)
+    if configured and "@" in configured:
+        local, _, domain = configured.rpartition("@")
+        return local.split("+", 1)[0], domain
+    return "contribute", _sender_domain(newsletter) if newsletter is not None else None
+
+
+def contribution_address(newsletter):
+    """Where colleagues mail items for this newsletter's inbox: contribute+<slug>@<domain>."""
+    local, domain = _contribution_base(newsletter)
+    return f"{local}+{newsletter.slug}@{domain}"
+
+
+def contribution_slug(addresses):
+    """The newsletter slug named by the first contribution address among these (To, Delivered-To…), or None."""
+    local, domain = _contribution_base()
+    for address in addresses:
+        mailbox_part, _, at_domain = canonical_address(address).rpartition("@")
+        base, plus, slug = mailbox_part.partition("+")
+        if plus and base == local and slug and (domain is None or at_domain == domain):
+            return slug
+    return None

@@ -1,4 +1,5 @@
-"""Mail that comes back: reading a bounce mailbox (Maildir or IMAP) and saying what each message is.
+"""Mail that comes back: reading a bounce mailbox (Maildir or IMAP) and saying what each message is. The same
+readers (`read_maildir`, `read_imap`) read the contribution mailbox (newsletter.inbox.mailin).
 
 It decides nothing about subscribers: `classify_message` names the kind (hard or soft bounce,
 complaint, mailed unsubscribe) and the delivery; newsletter.subscribers.bounces applies the rules.
@@ -96,21 +97,31 @@ def _text_of(message):
     return "\n".join(parts)
 
 
-def read_maildir(path, handle):
-    """Hand every new message in a Maildir to `handle`, then move it to cur/ (so a second run skips it)."""
+def read_maildir(path, handle, max_bytes=None, too_large=None):
+    """Hand every new message in a Maildir to `handle`, then move it to cur/ (so a second run skips it).
+
+    With max_bytes, a larger message is not parsed: `too_large(size)` is called instead (it is marked read too).
+    """
     box = mailbox.Maildir(path, factory=None, create=False)
     for key in list(box.iterkeys()):
         msg = box.get_message(key)
         if "S" in msg.get_flags():
             continue
-        handle(email.message_from_bytes(box.get_bytes(key), policy=email.policy.default))
+        raw = box.get_bytes(key)
+        if max_bytes is not None and len(raw) > max_bytes:
+            too_large(len(raw))
+        else:
+            handle(email.message_from_bytes(raw, policy=email.policy.default))
         msg.set_subdir("cur")
         msg.add_flag("S")
         box[key] = msg
 
 
-def read_imap(url, handle):
-    """Hand unseen messages from imap[s]://user:password@host[:port]/MAILBOX to `handle`, marking them seen."""
+def read_imap(url, handle, max_bytes=None, too_large=None):
+    """Hand unseen messages from imap[s]://user:password@host[:port]/MAILBOX to `handle`, marking them seen.
+
+    With max_bytes, a larger message (by the server's RFC822.SIZE) is not fetched: `too_large(size)` is called.
+    """
     parts = urlsplit(url)
     cls = imaplib.IMAP4_SSL if parts.scheme == "imaps" else imaplib.IMAP4
     client = cls(parts.hostname, parts.port or (993 if parts.scheme == "imaps" else 143))
@@ -119,8 +130,19 @@ def read_imap(url, handle):
         client.select(unquote(parts.path.lstrip("/")) or "INBOX")
         _, data = client.search(None, "UNSEEN")
         for number in data[0].split():
+            if max_bytes is not None:
+                _, sized = client.fetch(number, "(RFC822.SIZE)")
+                size = re.search(rb"RFC822\.SIZE (\d+)", sized[0] if isinstance(sized[0], bytes) else b"")
+                if size and int(size.group(1)) > max_bytes:
+                    too_large(int(size.group(1)))
+                    client.store(number, "+FLAGS", "\\Seen")
+                    continue
             _, fetched = client.fetch(number, "(RFC822)")
-            handle(email.message_from_bytes(fetched[0][1], policy=email.policy.default))
+            raw = fetched[0][1]
+            if max_bytes is not None and len(raw) > max_bytes:
+                too_large(len(raw))
+            else:
+                handle(email.message_from_bytes(raw, policy=email.policy.default))
             client.store(number, "+FLAGS", "\\Seen")
     finally:
         with contextlib.suppress(imaplib.IMAP4.error, OSError):

@@ -4,7 +4,8 @@ content     newsletters, issues, tags
 rules       what changes an issue's row: Issue.objects.move() (the only status change), approve(),
             content_changed() (an edit withdraws the approval; signals in sections and content call it)
 sections    sections, links, images, comments
-editorial   contributions (the editors' inbox)
+editorial   contributions (the editors' inbox: the form, the API, feeds, mail)
+sources     feed sources and the contribution mailbox per newsletter (what fills the inbox besides people)
 audience    subscribers, subscriptions with consent, suppression
 sending     deliveries and per-issue delivery totals
 topics      topics per newsletter (on sections, chosen by readers) and an issue's editions
@@ -35,6 +36,7 @@ from newsletter.models.revisions import Revision, RevisionQuerySet
 from newsletter.models.rules import IssueQuerySet, status_moved
 from newsletter.models.sections import Comment, CommentQuerySet, Link, Section, SectionImage
 from newsletter.models.sending import Delivery, DeliveryQuerySet, IssueDeliveryStats
+from newsletter.models.sources import ContributionMailbox, FeedSource, FeedSourceQuerySet
 from newsletter.models.topics import (
     RESERVED_TOPIC_SLUGS,
     IssueEdition,
@@ -55,9 +57,12 @@ __all__ = [
     "Comment",
     "CommentQuerySet",
     "Contribution",
+    "ContributionMailbox",
     "ContributionQuerySet",
     "Delivery",
     "DeliveryQuerySet",
+    "FeedSource",
+    "FeedSourceQuerySet",
     "Issue",
     "IssueDeliveryStats",
     "IssueEdition",

@@ -27,7 +27,10 @@ EMAIL_TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates" / "ema
 GREETING = "%%GREETING%%"
 UNSUBSCRIBE_URL = "%%UNSUBSCRIBE_URL%%"
 PREFERENCES_URL = "%%PREFERENCES_URL%%"
-PLACEHOLDERS = (GREETING, UNSUBSCRIBE_URL, PREFERENCES_URL)
+# The recipient's reader token on every web link (newsletter/tokens.py): a subscribers-only issue opens for it, so the
+# links keep working whatever the issue's visibility becomes after it is mailed; other pages redirect it away.
+READER_TOKEN = "%%READER_TOKEN%%"
+PLACEHOLDERS = (GREETING, UNSUBSCRIBE_URL, PREFERENCES_URL, READER_TOKEN)
 # Gmail clips messages whose HTML passes about 102 KB; we warn a little before that.
 HTML_SIZE_WARNING = 100 * 1024
 TEXT_WIDTH = 72
@@ -72,6 +75,8 @@ def _render_issue(issue, sections, web_url, language):
     newsletter = issue.newsletter
     sections = _email_sections(issue, language) if sections is None else sections
     issue = issue_in(issue, language)
+    web_url = web_url or absolute(issue.get_absolute_url())
+    web_url = f"{web_url}{'&' if '?' in web_url else '?'}token={READER_TOKEN}"
     subject = issue.subject or issue.title
     context = {
         "language": language,
@@ -85,7 +90,7 @@ def _render_issue(issue, sections, web_url, language):
         "intro_text": html_to_text(markdown_to_html(issue.intro)),
         "sign_off_text": html_to_text(markdown_to_html(issue.sign_off)),
         # "In this issue" links to its sections there
-        "web_url": web_url or absolute(issue.get_absolute_url()),
+        "web_url": web_url,
         "sent_by": _sent_by(newsletter),
         "subscribe_url": absolute(_subscribe_path()),
         "site_host": urlsplit(absolute("/")).netloc,
@@ -142,12 +147,16 @@ def greetings():
     return gettext("Hello %(name)s,"), gettext("Hello,")
 
 
-def substitutions(*, name: str, unsubscribe_url: str, preferences_url: str, greeting_forms=None):
-    """(for HTML, for text): what each placeholder becomes for one recipient; `greeting_forms` from greetings()."""
+def substitutions(
+    *, name: str, unsubscribe_url: str, preferences_url: str, greeting_forms=None, reader_token: str = ""
+):
+    """(for HTML, for text): what each placeholder becomes for one recipient; `greeting_forms` from greetings();
+    a reader token is URL-safe."""
     named, unnamed = greeting_forms or greetings()
     greeting = named % {"name": name} if name else unnamed
     text = {GREETING: greeting, UNSUBSCRIBE_URL: unsubscribe_url, PREFERENCES_URL: preferences_url}
-    html = {GREETING: _html.escape(greeting, quote=False)}
+    text[READER_TOKEN] = reader_token
+    html = {GREETING: _html.escape(greeting, quote=False), READER_TOKEN: reader_token}
     html |= {UNSUBSCRIBE_URL: _html.escape(unsubscribe_url), PREFERENCES_URL: _html.escape(preferences_url)}
     return html, text
 
@@ -158,10 +167,10 @@ def fill(template: str, values: dict) -> str:
     return template
 
 
-def personalise(html: str, text: str, *, name: str, unsubscribe_url: str, preferences_url: str):
+def personalise(html: str, text: str, *, name: str, unsubscribe_url: str, preferences_url: str, reader_token=""):
     """One recipient's HTML and text: plain substitution of the placeholders, nothing else."""
     html_values, text_values = substitutions(
-        name=name, unsubscribe_url=unsubscribe_url, preferences_url=preferences_url
+        name=name, unsubscribe_url=unsubscribe_url, preferences_url=preferences_url, reader_token=reader_token
     )
     return fill(html, html_values), fill(text, text_values)
 

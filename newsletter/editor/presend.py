@@ -159,10 +159,10 @@ def run(issue):
         rendered = render_issue(issue, language=language)
         part = f"In {language_name(language)}, the" if len(languages) > 1 else "The"
         with translation.override(language):
-            own_sections = absolute(issue.get_absolute_url()) + "#"  # "In this issue": the text part lists them
+            own_page = absolute(issue.get_absolute_url())  # "In this issue": the text part lists them
         for url in dict.fromkeys(HREF.findall(rendered.html)):
             url = url.replace("&amp;", "&")
-            if url.startswith(own_sections):
+            if url.startswith(own_page) and "#" in url:
                 continue
             if url.startswith(("http", "mailto:")) and url.removeprefix("mailto:") not in rendered.text:
                 findings.append(Finding("plain-text", f"{part} plain-text part lacks the link {url}."))

@@ -14,7 +14,7 @@ from newsletter.mail.addresses import bounce_address, unsubscribe_address, verp_
 from newsletter.mail.headers import date_header, message_domain, message_id, sender
 from newsletter.mail.signing import DkimSigner, SignedEmail
 from newsletter.rendering import PLACEHOLDERS, fill, greetings, substitutions
-from newsletter.tokens import absolute, preferences_token, unsubscribe_token
+from newsletter.tokens import ReaderTokens, absolute, preferences_token, unsubscribe_token
 
 
 @dataclass
@@ -111,7 +111,7 @@ def _encode_segments(segments, stuffed, values):
 class IssueEmail:
     """Everything about an issue's email worked out once; build() makes one recipient's message.
 
-    Per recipient this does only string substitution, two signed tokens, a quoted-printable
+    Per recipient this does only string substitution, three signed tokens, a quoted-printable
     pass and header formatting: no template, no CSS inlining, no email.message objects.
     """
 
@@ -143,6 +143,7 @@ class IssueEmail:
         # Token URLs by concatenation: reverse() once, not per recipient.
         self.unsubscribe_prefix = absolute(reverse("subscriptions:unsubscribe", args=["TOKEN"])).split("TOKEN")
         self.preferences_prefix = absolute(reverse("subscriptions:preferences", args=["TOKEN"])).split("TOKEN")
+        self.reader_tokens = ReaderTokens(issue.pk)  # the web links' token: one HMAC per recipient
         self.boundary = "==newsletter-" + binascii.hexlify(random.randbytes(12)).decode()
         self.static_head = (
             f"From: {self.from_header}\r\nSubject: {_encode_header(self.subject)}\r\n"
@@ -174,6 +175,7 @@ class IssueEmail:
             unsubscribe_url=unsubscribe_url,
             preferences_url=preferences_url,
             greeting_forms=self.greeting_forms,
+            reader_token=self.reader_tokens(subscriber_id) if subscriber_id else "",
         )
         if delivery_id is None:  # a test send
             mid = message_id(self.newsletter)

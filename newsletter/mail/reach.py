@@ -3,8 +3,9 @@
 track_links(issue, rendered) rewrites a RenderedIssue once per issue (or per edition) at send time: each
 http(s) link of the HTML becomes `SITE_URL/r/<id>.<signature>`, the same short link replaces the address in the
 plain-text part, and a zero-size, aria-hidden canary link is added at the end of the HTML. The personal parts
-(unsubscribe, preferences) are placeholders filled per recipient later and are never rewritten, so every
-recipient gets the same short links and none carries a subscriber. Off unless the newsletter counts clicks.
+(unsubscribe, preferences, the web links' reader token) are placeholders filled per recipient later and are never
+rewritten (so the web links are not counted): every recipient gets the same short links and none carries a
+subscriber. Off unless the newsletter counts clicks.
 """
 
 import dataclasses
@@ -26,6 +27,8 @@ def track_links(issue, rendered):
     wanted = []
     for match in HREF.finditer(rendered.html):
         url = _html.unescape(match.group(1))
+        if _personal(url):
+            continue
         key = (owners.get(url), url, False)
         if key not in wanted:
             wanted.append(key)
@@ -35,12 +38,21 @@ def track_links(issue, rendered):
     def short(url):
         return absolute(links[(owners.get(url), url, False)].path)
 
-    html = HREF.sub(lambda m: f'href="{_html.escape(short(_html.unescape(m.group(1))))}"', rendered.html)
+    def rewrite(m):
+        url = _html.unescape(m.group(1))
+        return m[0] if _personal(url) else f'href="{_html.escape(short(url))}"'
+
+    html = HREF.sub(rewrite, rendered.html)
     canary = CANARY.format(url=_html.escape(absolute(links[wanted[-1]].path)))
     head, body_end, tail = html.rpartition("</body>")
     html = f"{head}{canary}{body_end}{tail}" if body_end else html + canary
     text = _rewrite_text(rendered.text, {url: short(url) for _, url, canary in wanted if not canary})
     return dataclasses.replace(rendered, html=html, text=text)
+
+
+def _personal(url):
+    """A link with a recipient's own part (the web links' reader token): filled per recipient, never shortened."""
+    return "%%" in url
 
 
 def _owners(issue):

@@ -71,6 +71,14 @@ def confirmation_message(subscriber, subscriptions, name=""):
     return _message("confirm", context, subscriber.email, newsletter=only)
 
 
+def _latest_url(issue, subscriber_id):
+    """The latest issue's address; a subscribers-only one with the new subscriber's reader token, so it opens."""
+    if issue is None:
+        return ""
+    url = tokens.absolute(issue.get_absolute_url())
+    return url if issue.opens_by_link else f"{url}?token={tokens.reader_token(subscriber_id, issue.pk)}"
+
+
 def welcome_message(subscription):
     """Sent once a subscription is confirmed: the newsletter's welcome text and its latest issue."""
     newsletter = subscription.newsletter
@@ -81,7 +89,7 @@ def welcome_message(subscription):
         "welcome_text": newsletter.welcome_message,
         "welcome_html": markdown_to_html(newsletter.welcome_message),
         "latest": latest,
-        "latest_url": tokens.absolute(latest.get_absolute_url()) if latest else "",
+        "latest_url": _latest_url(latest, subscription.subscriber_id),
         "archive_url": tokens.absolute(newsletter.get_absolute_url()),
         "preferences_url": tokens.preferences_url(subscription.subscriber_id),
         "unsubscribe_url": tokens.unsubscribe_url(subscription.subscriber_id, newsletter.pk),

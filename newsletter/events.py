@@ -7,7 +7,8 @@ subscription_ended      subscriber, subscriptions=[(subscription id, newsletter 
                                                        subscribers.lifecycle.end_subscriptions (the one rule)
 issue_sent              issue_id                       sending.worker.finish
 delivery_bounced        delivery, kind                 subscribers.bounces.record_bounce
-contribution_received   contribution                   archive.contribute (the public form), the API
+contribution_received   contribution                   archive.contribute (the public form), the API, inbox.feeds,
+                                                       inbox.mailin (held mail too)
 """
 
 from django.dispatch import Signal

@@ -191,3 +191,22 @@ def test_editors_set_up_the_mailbox_in_the_admin_and_see_its_address(editor_clie
         "newsletter": newsletter.pk, "allowed_senders": "not an address",
     })  # fmt: skip
     assert "Not an address or @domain: not an address." in bad.content.decode()
+
+
+def test_held_mail_is_announced_to_webhooks_as_held_without_its_sender(
+    mailbox_of, maildir, settings, django_capture_on_commit_callbacks
+):
+    import json
+    from unittest import mock
+
+    from newsletter.models import WebhookEndpoint
+    from newsletter.webhooks import tasks
+
+    WebhookEndpoint.objects.create(newsletter=mailbox_of.newsletter, url="https://hooks.example.org/x",
+                                   events=["contribution.received"])  # fmt: skip
+    with mock.patch.object(tasks.deliver, "delay") as queued, django_capture_on_commit_callbacks(execute=True):
+        mailin.process_contributions(maildir=maildir(mail(sender="Mallory <mallory@evil.example>", text="x")))
+    (_, event, body, _), _ = queued.call_args
+    data = json.loads(body)["data"]["contribution"]
+    assert (event, data["origin"], data["status"]) == ("contribution.received", "mail", "held")
+    assert "mallory" not in body.lower()

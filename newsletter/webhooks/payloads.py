@@ -53,5 +53,7 @@ def contribution(contribution):
             "title": contribution.title,
             "url": contribution.url,
             "summary": contribution.summary,
+            "origin": contribution.origin,
+            "status": contribution.status,
         },
     }

@@ -166,6 +166,8 @@ class SMTPTransport:
             if self.pipelining:
                 self._send_pipelined(message)
             else:
+                if lease is not None:
+                    lease.quiet()
                 self.conn.sendmail(message.envelope_from, [message.to_address], message.raw)
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = exc.recipients.get(message.to_address, (550, b"refused"))
@@ -201,6 +203,8 @@ class SMTPTransport:
             raise smtplib.SMTPRecipientsRefused({message.to_address: rcpt})
         if data[0] != 354:
             raise smtplib.SMTPDataError(*data)
+        if conn.lease is not None:
+            conn.lease.quiet()  # the previous message's result is recorded before this one can be accepted
         conn.send(body + b".\r\n" if body.endswith(b"\r\n") else body + b"\r\n.\r\n")
         code, text = conn.getreply()
         if code != 250:
@@ -225,6 +229,8 @@ class DjangoBackendTransport:
         pass
 
     def send(self, message, lease=None):
+        if lease is not None:
+            lease.quiet()
         try:
             self.backend.send_messages([message.as_django_message()])
         except OSError as exc:

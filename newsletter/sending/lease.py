@@ -92,12 +92,20 @@ class Lease:
         self.margin = min(LEASE_MARGIN_SECONDS, seconds / 4)
         self.claimed_at = self.renewed_at = started  # time.monotonic() before the claim's UPDATE
         self.renewals = 0
+        self.recorder = None  # newsletter.sending.results.Recorder, while a batch records through it
+
+    def quiet(self):
+        """Wait for the result still in flight (results.Recorder): before any other use of the connection,
+        and before the SMTP server may accept the next message."""
+        if self.recorder is not None:
+            self.recorder.settle()
 
     @property
     def deadline(self):
         return self.renewed_at + self.seconds - self.margin
 
     def held(self):
+        self.quiet()  # every write that checks the token comes through here
         return Delivery.objects.filter(status=Delivery.Status.SENDING, lease_token=self.token)
 
     def renew_if_due(self):

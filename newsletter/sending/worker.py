@@ -4,8 +4,9 @@
     send_batch(issue_id)    claim up to DELIVERY_BATCH_SIZE due deliveries, send them over one SMTP
                             connection, record each as it goes, then queue what comes next
 
-Each result is written the moment the SMTP server answers, so a worker that dies loses at
-most the message in flight: its lease runs out and another worker sends it.
+Each result is sent to the database the moment the SMTP server answers, and confirmed before the next
+message can be accepted (newsletter/sending/results.py), so a worker that dies loses at most the message in
+flight: its lease runs out and another worker sends it.
 """
 
 import contextlib
@@ -33,7 +34,6 @@ from newsletter.models import (
 from newsletter.ratelimit import RateLimiter
 from newsletter.sending import editions
 from newsletter.sending.lease import (
-    RECORD_SENT_SQL,
     Lease,
     LeaseLost,
     claim,
@@ -43,6 +43,7 @@ from newsletter.sending.lease import (
     release,
 )
 from newsletter.sending.queue import queue_batches
+from newsletter.sending.results import Recorder
 
 logger = logging.getLogger("newsletter.delivery")
 
@@ -197,39 +198,46 @@ def send_claimed(issue, ids, result, lease):
     if not to_send:
         return
     emails = _emails(issue, {row[5] for row in to_send})
+    with open_transport() as transport, _asynchronous_commit():
+        recorder = Recorder(lease)
+        try:
+            _send_rows(issue, to_send, emails, transport, recorder, lease, result)
+        finally:
+            recorder.close()
+            result.sent = recorder.confirmed
+
+
+def _send_rows(issue, to_send, emails, transport, recorder, lease, result):
     limiter = RateLimiter(settings.DELIVERY_RATE_LIMIT)
-    with open_transport() as transport, _asynchronous_commit(), connection.cursor() as cursor:
+    try:
         for n, (delivery_id, attempts, subscriber_id, address, name, edition_id) in enumerate(to_send):
-            try:
-                if time.monotonic() - lease.claimed_at > lease.seconds / 2:
-                    # A slow server: give the rows not yet started back while they are still ours,
-                    # so other workers share them instead of waiting behind this connection.
-                    result.released = release(lease, [row[0] for row in to_send[n:]])
-                    break
-                if not lease.renew_if_due():
-                    raise LeaseLost("another worker took this batch's rows over")
-                limiter.wait()
-                message = emails[edition_id].build(
-                    delivery_id=delivery_id, subscriber_id=subscriber_id, address=address, name=name
-                )
-                try:
-                    transport.send(message, lease)
-                except TransientError as exc:
-                    record_transient(lease, delivery_id, attempts, str(exc), result)
-                except PermanentError as exc:
-                    record(lease, delivery_id, Delivery.Status.FAILED, str(exc))
-                    result.failed += 1
-                else:
-                    # The hot path: plain SQL, committed at once (autocommit), before the next message.
-                    cursor.execute(RECORD_SENT_SQL, [timezone.now(), message.message_id, delivery_id, lease.token])
-                    if cursor.rowcount != 1:
-                        raise LeaseLost(f"delivery {delivery_id} was sent after another worker took it over")
-                    result.sent += 1
-            except LeaseLost as exc:
-                transport.abandon()
-                result.lost = True
-                logger.error(json.dumps({"event": "lease_lost", "issue": issue.pk, "reason": str(exc)}))
+            if time.monotonic() - lease.claimed_at > lease.seconds / 2:
+                # A slow server: give the rows not yet started back while they are still ours,
+                # so other workers share them instead of waiting behind this connection.
+                result.released = release(lease, [row[0] for row in to_send[n:]])
                 break
+            if not lease.renew_if_due():
+                raise LeaseLost("another worker took this batch's rows over")
+            limiter.wait()
+            message = emails[edition_id].build(
+                delivery_id=delivery_id, subscriber_id=subscriber_id, address=address, name=name
+            )
+            try:
+                transport.send(message, lease)
+            except TransientError as exc:
+                record_transient(lease, delivery_id, attempts, str(exc), result)
+            except PermanentError as exc:
+                record(lease, delivery_id, Delivery.Status.FAILED, str(exc))
+                result.failed += 1
+            else:
+                # The hot path: the UPDATE goes out now; its reply is awaited before the next message can be
+                # accepted (newsletter/sending/results.py), so it overlaps the next message's first round trip.
+                recorder.sent(delivery_id, message.message_id, timezone.now())
+        recorder.settle()
+    except LeaseLost as exc:
+        transport.abandon()
+        result.lost = True
+        logger.error(json.dumps({"event": "lease_lost", "issue": issue.pk, "reason": str(exc)}))
 
 
 # A worker process keeps each edition's worked-out email between batches: with 64 editions nearly every

@@ -8,7 +8,7 @@ DEV_ENV := DEBUG=true
 VAR_DIR ?= var
 DOT_ENV := $(VAR_DIR)/.env
 
-.PHONY: run test install install-dev browser axe lint format serve worker migrate seeds editor dotenv clean
+.PHONY: run test install install-dev browser axe lint format serve worker migrate seeds editor dotenv clean messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,8 @@ $(BIN)/python:
 
 $(VENV)/.installed: requirements.txt | $(BIN)/python
 	$(BIN)/pip install -q -r requirements.txt
+	@# The compiled catalogues (locale/*/LC_MESSAGES/django.mo) are committed; recompile when gettext is here.
+	@if command -v msgfmt >/dev/null; then $(BIN)/python manage.py compilemessages -v 0 --ignore=.venv --ignore=node_modules; fi
 	touch $@
 
 $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
@@ -113,6 +115,13 @@ test: install-dev browser axe lint
 	else \
 		echo "== PostgreSQL not reachable at $(PG_TEST_URL): its run is skipped (with CI=true it is required) =="; \
 	fi
+
+## messages: update the Welsh catalogue from the code and templates, then compile it (docs/translating.md).
+## tests/test_translations.py runs the same makemessages and fails on anything missing or untranslated.
+MAKEMESSAGES_ARGS := -l cy --no-location --ignore=.venv --ignore=node_modules --ignore=var --ignore=tests --ignore=scripts --ignore=seeds --ignore=admin
+messages: install
+	$(DEV_ENV) $(BIN)/python manage.py makemessages $(MAKEMESSAGES_ARGS)
+	$(DEV_ENV) $(BIN)/python manage.py compilemessages -l cy --ignore=.venv --ignore=node_modules
 
 clean:
 	rm -rf var/queue var/outbox var/test

@@ -11,6 +11,7 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils.translation import gettext
 
 MAX_ADDRESS_LENGTH = 254
 MAX_NAME_LENGTH = 200
@@ -55,27 +56,27 @@ def normalise_address(raw):
     """The stored form of an address a person typed, or InvalidInput saying what is wrong with it."""
     value = (raw or "").strip()
     if not value:
-        raise InvalidInput("Enter an email address.")
+        raise InvalidInput(gettext("Enter an email address."))
     if CONTROL_CHARACTERS.search(value):
-        raise InvalidInput("An email address cannot contain line breaks or control characters.")
+        raise InvalidInput(gettext("An email address cannot contain line breaks or control characters."))
     if len(value) > MAX_ADDRESS_LENGTH:
-        raise InvalidInput(f"That address is too long: an email address has at most {MAX_ADDRESS_LENGTH} characters.")
+        raise InvalidInput(_too_long())
     local, at, domain = value.rpartition("@")
     if not at or not local or not domain:
-        raise InvalidInput("Enter a complete email address, like name@example.org.")
+        raise InvalidInput(gettext("Enter a complete email address, like name@example.org."))
     if not local.isascii():
-        raise InvalidInput("Addresses with accented or non-Latin letters before the @ are not supported.")
+        raise InvalidInput(gettext("Addresses with accented or non-Latin letters before the @ are not supported."))
     try:
         _ascii_domain(domain)
     except UnicodeError as exc:
-        raise InvalidInput("The part after the @ is not a valid domain name.") from exc
+        raise InvalidInput(gettext("The part after the @ is not a valid domain name.")) from exc
     address = canonical_address(value)
     if len(address) > MAX_ADDRESS_LENGTH:
-        raise InvalidInput(f"That address is too long: an email address has at most {MAX_ADDRESS_LENGTH} characters.")
+        raise InvalidInput(_too_long())
     try:
         validate_email(address)
     except ValidationError as exc:
-        raise InvalidInput("Enter a valid email address, like name@example.org.") from exc
+        raise InvalidInput(gettext("Enter a valid email address, like name@example.org.")) from exc
     return address
 
 
@@ -88,11 +89,22 @@ def display_address(address):
         return address
 
 
-def clean_line(value, label="Name", max_length=MAX_NAME_LENGTH):
+def _too_long():
+    return gettext("That address is too long: an email address has at most %(max)d characters.") % {
+        "max": MAX_ADDRESS_LENGTH
+    }
+
+
+def clean_line(value, label=None, max_length=MAX_NAME_LENGTH):
     """One line of free text (a name): no line breaks or control characters, not too long."""
     value = (value or "").strip()
+    label = label or gettext("Name")
     if CONTROL_CHARACTERS.search(value):
-        raise InvalidInput(f"{label} must be on one line, without line breaks or control characters.")
+        raise InvalidInput(
+            gettext("%(label)s must be on one line, without line breaks or control characters.") % {"label": label}
+        )
     if len(value) > max_length:
-        raise InvalidInput(f"{label} is too long: at most {max_length} characters.")
+        raise InvalidInput(
+            gettext("%(label)s is too long: at most %(max)d characters.") % {"label": label, "max": max_length}
+        )
     return value

@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 
 import markdown
 import nh3
+from django.utils.translation import gettext
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "em", "h2", "h3", "h4", "hr",
@@ -51,15 +52,17 @@ class _Finder(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         if tag in DANGEROUS_TAGS:
-            self.problems.append(f"<{tag}> elements are not allowed.")
+            self.problems.append(gettext("<%(tag)s> elements are not allowed.") % {"tag": tag})
         for name, value in attrs:
             if name.startswith("on"):
-                self.problems.append(f"Event handlers such as {name}= are not allowed.")
+                self.problems.append(gettext("Event handlers such as %(name)s= are not allowed.") % {"name": name})
             elif name in URL_ATTRIBUTES and value:
                 cleaned = "".join(value.split()).lower()
                 if ":" in cleaned.split("/")[0] and not cleaned.startswith(SAFE_SCHEMES):
                     scheme = cleaned.split(":", 1)[0]
-                    self.problems.append(f"Links must use http, https or mailto, not “{scheme}:”.")
+                    self.problems.append(
+                        gettext("Links must use http, https or mailto, not “%(scheme)s:”.") % {"scheme": scheme}
+                    )
 
 
 def markdown_problems(text: str) -> list[str]:

@@ -10,7 +10,8 @@ from urllib.parse import urlsplit
 
 from django.db.models import Exists, OuterRef, Prefetch
 from django.utils import translation
-from django.utils.translation import gettext
+from django.utils.dateformat import format as date_format
+from django.utils.translation import gettext, pgettext, pgettext_lazy
 
 from newsletter import tokens
 from newsletter.markup import markdown_to_html
@@ -184,8 +185,15 @@ def _subscribe_path():
         return "/subscribe/"
 
 
-# Contents-list labels for sections without a heading.
-UNTITLED = {"closing": "And lastly…", "article": "Article"}
+# Contents-list labels for sections without a heading, in the reader's language.
+UNTITLED = {
+    "article": pgettext_lazy("section kind", "Article"),
+    "event": pgettext_lazy("section kind", "Event"),
+    "digest": pgettext_lazy("section kind", "Digest group"),
+    "digest_item": pgettext_lazy("section kind", "Digest item"),
+    "column": pgettext_lazy("section kind", "Column"),
+    "closing": pgettext_lazy("section kind", "And lastly…"),
+}
 
 
 def top_level_sections():
@@ -219,7 +227,7 @@ def prepare_sections(sections):
     for section in sections:
         for part in (section, *section.ordered_items):
             part.shown_images = images.get(part.pk, [])
-            part.label = part.heading or UNTITLED.get(part.kind, part.get_kind_display())
+            part.label = part.heading or str(UNTITLED.get(part.kind) or part.get_kind_display())
             shown = _html.unescape(part.body_html + (part.booking_html if part.booking else ""))
             part.extra_links = [link for link in part.ordered_links if f'href="{link.url}"' not in shown]
     prepared = PreparedSections(sections)
@@ -261,11 +269,11 @@ def _section_text(section):
     parts = []
     if section.is_event:
         facts = [
-            ("Date", section.event_date.strftime("%A %-d %B %Y") if section.event_date else ""),
-            ("Time", section.event_time.strftime("%H:%M") if section.event_time else ""),
-            ("Venue", section.venue),
-            ("Fee", section.fee),
-            ("Booking", html_to_text(booking_html)),
+            (pgettext("event", "Date"), date_format(section.event_date, "l j F Y") if section.event_date else ""),
+            (pgettext("event", "Time"), section.event_time.strftime("%H:%M") if section.event_time else ""),
+            (gettext("Venue"), section.venue),
+            (gettext("Fee"), section.fee),
+            (gettext("Booking"), html_to_text(booking_html)),
         ]
         parts.append("\n".join(f"{label}: {value}" for label, value in facts if value))
     parts.append(html_to_text(section.body_html))

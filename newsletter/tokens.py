@@ -21,6 +21,7 @@ import time
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
+from django.utils.translation import gettext
 
 CONFIRM_MAX_AGE = datetime.timedelta(days=7)
 
@@ -37,9 +38,9 @@ def _loads(purpose, token, max_age=None):
     try:
         return signing.loads(token, salt=f"newsletter.{purpose}", max_age=max_age)
     except signing.SignatureExpired as exc:
-        raise BadToken("This link has expired.") from exc
+        raise BadToken(gettext("This link has expired.")) from exc
     except signing.BadSignature as exc:
-        raise BadToken("This link is not valid. It may have been copied incompletely.") from exc
+        raise BadToken(gettext("This link is not valid. It may have been copied incompletely.")) from exc
 
 
 def confirm_token(subscriber_id, newsletter_ids, name=""):

@@ -18,3 +18,12 @@ def log_in_as_editor(context, live_server, username="ed"):
     client.force_login(User.objects.get(username=username))
     cookie = client.cookies[settings.SESSION_COOKIE_NAME]
     context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])
+
+
+def switch_language(page, name):
+    """Follow the page's language switch to `name` ("Cymraeg", "English") as a reader would: the link in the
+    navigation landmark labelled with the current language's word for "Language"."""
+    switch = page.locator("nav.language-switch")
+    switch.get_by_role("link", name=name).click()
+    page.wait_for_load_state()
+    return page.locator("html").get_attribute("lang")

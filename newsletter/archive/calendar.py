@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 from icalendar import Calendar, Event
 
 from newsletter.archive.plain import plain_text
@@ -42,9 +43,9 @@ def _event(section, host):
     url = f"{settings.SITE_URL}{section.issue.get_absolute_url()}#{section.anchor}"
     details = [plain_text(section.body_html, limit=DESCRIPTION_LENGTH)]
     if section.fee:
-        details.append(f"Fee: {section.fee}")
+        details.append(f"{gettext('Fee')}: {section.fee}")
     if section.booking:
-        details.append(f"Booking: {plain_text(section.booking_html, paragraphs=False)}")
+        details.append(f"{gettext('Booking')}: {plain_text(section.booking_html, paragraphs=False)}")
     details.append(url)
     event.add("description", "\n\n".join(d for d in details if d))
     event.add("url", url)
@@ -67,7 +68,7 @@ def newsletter_events(request, slug):
     calendar = Calendar()
     calendar.add("prodid", "-//Newsletter//Events//EN")
     calendar.add("version", "2.0")
-    calendar.add("x-wr-calname", f"{newsletter.name}: events")
+    calendar.add("x-wr-calname", gettext("%(name)s: events") % {"name": newsletter.name})
     host = uid_host()
     for section in sections:
         calendar.add_component(_event(section, host))

@@ -6,6 +6,7 @@ from crispy_forms.layout import Div, Field, Layout, Submit
 from django import forms
 from django.conf import settings
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from newsletter import events
@@ -18,17 +19,22 @@ WINDOW = 3600
 
 class ContributionForm(forms.ModelForm):
     # Hidden from people by CSS and from screen readers by aria-hidden; bots fill it in.
-    website = forms.CharField(required=False, label="Leave this empty")
-    url = forms.URLField(label="Link (optional)", required=False, max_length=1000, assume_scheme="https")
+    website = forms.CharField(required=False, label=gettext_lazy("Leave this empty"))
+    url = forms.URLField(label=gettext_lazy("Link (optional)"), required=False, max_length=1000, assume_scheme="https")
 
     class Meta:
         model = Contribution
         fields = ["title", "url", "summary", "contact_name", "contact_email"]
-        labels = {"contact_name": "Your name", "contact_email": "Your email"}
+        labels = {
+            "title": gettext_lazy("Title"),
+            "summary": gettext_lazy("Summary"),
+            "contact_name": gettext_lazy("Your name"),
+            "contact_email": gettext_lazy("Your email"),
+        }
         widgets = {"summary": forms.Textarea(attrs={"rows": 6})}
         help_texts = {
-            "summary": "A few sentences for readers. Plain text or Markdown.",
-            "contact_email": "So the editor can ask you about it. It is not published.",
+            "summary": gettext_lazy("A few sentences for readers. Plain text or Markdown."),
+            "contact_email": gettext_lazy("So the editor can ask you about it. It is not published."),
         }
 
     def __init__(self, *args, **kwargs):
@@ -43,7 +49,7 @@ class ContributionForm(forms.ModelForm):
             Field("contact_name"),
             Field("contact_email"),
             Div(Field("website"), css_class="hp-field", aria_hidden="true"),
-            Submit("suggest", "Send suggestion"),
+            Submit("suggest", gettext_lazy("Send suggestion")),
         )
 
     def clean_summary(self):

@@ -69,7 +69,7 @@ class TopicFeed(Feed):
         return _topic(newsletter_slug, slug)
 
     def title(self, topic):
-        return f"{topic.newsletter.name}: {topic.name}"
+        return f"{topic.newsletter.name}: {topic.name}"  # names only: nothing to translate
 
     def subtitle(self, topic):
         return topic.description or topic.newsletter.description

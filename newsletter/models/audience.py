@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from newsletter.addresses import canonical_address, email_hash
 from newsletter.models.content import Newsletter
@@ -81,16 +82,17 @@ class SubscriptionQuerySet(models.QuerySet):
 
 class Subscription(models.Model):
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending confirmation"
-        ACTIVE = "active", "Active"
-        UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
-        BOUNCED = "bounced", "Bounced"
+        # Labels a subscriber reads on their preferences page: translated (docs/translating.md).
+        PENDING = "pending", _("Pending confirmation")
+        ACTIVE = "active", _("Active")
+        UNSUBSCRIBED = "unsubscribed", _("Unsubscribed")
+        BOUNCED = "bounced", _("Bounced")
 
     class Method(models.TextChoices):
-        FORM = "form", "Subscribe form"
-        EMBED = "embed", "Embedded form or API"
-        IMPORT = "import", "CSV import"
-        ADMIN = "admin", "Added by an editor"
+        FORM = "form", _("Subscribe form")
+        EMBED = "embed", _("Embedded form or API")
+        IMPORT = "import", _("CSV import")
+        ADMIN = "admin", _("Added by an editor")
 
     subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="subscriptions")
     newsletter = models.ForeignKey(Newsletter, on_delete=models.CASCADE, related_name="subscriptions")

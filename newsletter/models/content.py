@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.signals import m2m_changed
 from django.urls import reverse
+from django.utils.dateformat import format as date_format
 from django.utils.text import slugify
 
 from newsletter.markup import markdown_to_html
@@ -348,9 +349,10 @@ class Issue(IssueSecondLanguage, models.Model):
     def display_date(self):
         if not self.issue_date:
             return ""
+        # In the active language: "24 May 2011", "24 Mai 2011".
         if self.date_precision == self.DatePrecision.MONTH:
-            return self.issue_date.strftime("%B %Y")
-        return f"{self.issue_date.day} {self.issue_date.strftime('%B %Y')}"
+            return date_format(self.issue_date, "F Y")
+        return date_format(self.issue_date, "j F Y")
 
     @property
     def intro_html(self):

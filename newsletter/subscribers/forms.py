@@ -7,6 +7,8 @@ so a form, the JSON endpoint and the CSV import refuse the same input with the s
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Field, Layout, Submit
 from django import forms
+from django.utils.html import format_html
+from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 
 from newsletter.addresses import MAX_ADDRESS_LENGTH, MAX_NAME_LENGTH, InvalidInput, clean_line, normalise_address
 from newsletter.models import Newsletter, Subscriber
@@ -21,7 +23,7 @@ def _address(value):
         raise forms.ValidationError(str(exc)) from exc
 
 
-def _line(value, label="Name"):
+def _line(value, label=None):
     try:
         return clean_line(value, label)
     except InvalidInput as exc:
@@ -62,23 +64,25 @@ def topics_by_newsletter(topics, submitted):
     return {n: (set() if chosen.get(n, set()) == ids else chosen.get(n, set())) for n, ids in offered.items()}
 
 
-TOPICS_HELP = "Every topic is ticked: you get everything, topics added later too. Untick what you do not want."
+TOPICS_HELP = gettext_lazy(
+    "Every topic is ticked: you get everything, topics added later too. Untick what you do not want."
+)
 
 
 class SubscribeForm(forms.Form):
     """Email, optional name, which newsletters; plus a honeypot field people never see."""
 
     email = forms.CharField(
-        label="Email address",
+        label=gettext_lazy("Email address"),
         max_length=MAX_ADDRESS_LENGTH + 100,  # a clearer message than the browser's comes from clean_email
         widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
     )
     name = forms.CharField(
-        label="Name (optional)", required=False, widget=forms.TextInput(attrs={"autocomplete": "name"})
+        label=gettext_lazy("Name (optional)"), required=False, widget=forms.TextInput(attrs={"autocomplete": "name"})
     )
-    newsletters = NewsletterChoiceField(label="Newsletters", required=True)
+    newsletters = NewsletterChoiceField(label=gettext_lazy("Newsletters"), required=True)
     website = forms.CharField(
-        label="Leave this empty",
+        label=gettext_lazy("Leave this empty"),
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
@@ -88,13 +92,15 @@ class SubscribeForm(forms.Form):
         newsletters = list(newsletters)
         self.topic_objects = list(topics)
         if self.topic_objects:  # the full page only: the archive's compact box stays query-free ("everything")
-            self.fields["topics"] = TopicChoiceField(self.topic_objects, label="Topics", help_text=TOPICS_HELP)
+            self.fields["topics"] = TopicChoiceField(
+                self.topic_objects, label=gettext_lazy("Topics"), help_text=TOPICS_HELP
+            )
             self.initial.setdefault("topics", [str(t.pk) for t in self.topic_objects])
         self.newsletter_objects = {n.slug: n for n in newsletters}
         field = self.fields["newsletters"]
         field.choices = [(n.slug, n.name) for n in newsletters]
-        field.error_messages["invalid_choice"] = "Unknown newsletter: %(value)s."
-        field.error_messages["required"] = "Choose at least one newsletter."
+        field.error_messages["invalid_choice"] = gettext("Unknown newsletter: %(value)s.")
+        field.error_messages["required"] = gettext("Choose at least one newsletter.")
         if len(newsletters) == 1:
             field.widget = forms.MultipleHiddenInput()
             self.initial.setdefault("newsletters", [newsletters[0].slug])
@@ -111,8 +117,12 @@ class SubscribeForm(forms.Form):
             Field("newsletters"),
             *([Field("topics")] if self.topic_objects else []),
             Div(Field(HONEYPOT), css_class="hp-field", aria_hidden="true"),
-            HTML('<p class="form-text">We send a link to confirm; nothing arrives until you do.</p>'),
-            Submit("subscribe", "Subscribe"),
+            HTML(
+                format_html(
+                    '<p class="form-text">{}</p>', gettext("We send a link to confirm; nothing arrives until you do.")
+                )
+            ),
+            Submit("subscribe", pgettext_lazy("button", "Subscribe")),
         )
 
     def clean_email(self):
@@ -143,11 +153,13 @@ class SubscribeForm(forms.Form):
 
 
 class PreferencesForm(forms.Form):
-    name = forms.CharField(label="Name", required=False, max_length=MAX_NAME_LENGTH + 100)
+    name = forms.CharField(label=gettext_lazy("Name"), required=False, max_length=MAX_NAME_LENGTH + 100)
     newsletters = NewsletterChoiceField(
-        label="Newsletters you receive",
+        label=gettext_lazy("Newsletters you receive"),
         required=False,
-        help_text="Untick to stop at once. A newly ticked newsletter starts after you confirm from your inbox.",
+        help_text=gettext_lazy(
+            "Untick to stop at once. A newly ticked newsletter starts after you confirm from your inbox."
+        ),
     )
 
     def __init__(self, *args, newsletters=(), topics=(), **kwargs):
@@ -159,9 +171,10 @@ class PreferencesForm(forms.Form):
         if self.topic_objects:
             self.fields["topics"] = TopicChoiceField(
                 self.topic_objects,
-                label="Topics you receive",
-                help_text="All ticked, or none: everything, topics added later too. "
-                "Untick a newsletter above to stop it.",
+                label=gettext_lazy("Topics you receive"),
+                help_text=gettext_lazy(
+                    "All ticked, or none: everything, topics added later too. Untick a newsletter above to stop it."
+                ),
             )
         self.helper = FormHelper(self)
         self.helper.form_class = "preferences-form"
@@ -169,7 +182,7 @@ class PreferencesForm(forms.Form):
             Field("name"),
             Field("newsletters"),
             *([Field("topics")] if self.topic_objects else []),
-            Submit("save", "Save changes"),
+            Submit("save", gettext_lazy("Save changes")),
         )
 
     @property

@@ -24,6 +24,7 @@ import enum
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from newsletter import events
 from newsletter.addresses import (  # noqa: F401
@@ -96,7 +97,7 @@ def subscribe(email, name, newsletters, method=Subscription.Method.FORM, topics=
     address = normalise_address(email)
     name = clean_line(name)
     if not newsletters:
-        raise InvalidInput("Choose at least one newsletter.")
+        raise InvalidInput(gettext("Choose at least one newsletter."))
     now = timezone.now()
     subscriber, created = _subscriber_for(address, name)
     new_name = "" if created or name == subscriber.name else name
@@ -353,7 +354,7 @@ def add_by_editor(email, name, newsletters, consent_given, editor=None):
     address = normalise_address(email)
     name = clean_line(name)
     if not newsletters:
-        raise InvalidInput("Choose at least one newsletter.")
+        raise InvalidInput(gettext("Choose at least one newsletter."))
     now = timezone.now()
     suppressed = Suppression.is_suppressed(address)
     subscriber, _ = _subscriber_for(address, name, by_editor=True)

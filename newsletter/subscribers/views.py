@@ -20,6 +20,7 @@ from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.datastructures import MultiValueDict
+from django.utils.translation import gettext, gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -32,42 +33,50 @@ from newsletter.subscribers.forms import PreferencesForm, SubscribeForm
 
 # The same for every address. A mail asked for again within CONFIRMATION_MIN_INTERVAL goes out when
 # the interval ends, so "up to N minutes" is true for every request that needs one.
-DONE_MESSAGE = (
-    "Thank you. If the address can receive our email, a link to confirm is on its way: "
-    "nothing is sent until you press it. It can take up to {minutes}; check your spam folder too."
-)
-LIMITED_MESSAGE = "Too many attempts from here. Please wait a while and try again."
+LIMITED_MESSAGE = gettext_lazy("Too many attempts from here. Please wait a while and try again.")
 
 
 def _minutes(n):
-    return f"{n} minute" if n == 1 else f"{n} minutes"
+    return ngettext("%(count)d minute", "%(count)d minutes", n) % {"count": n}
 
 
 def done_message():
-    return DONE_MESSAGE.format(minutes=_minutes(max(1, math.ceil(settings.CONFIRMATION_MIN_INTERVAL / 60))))
+    minutes = _minutes(max(1, math.ceil(settings.CONFIRMATION_MIN_INTERVAL / 60)))
+    return gettext(
+        "Thank you. If the address can receive our email, a link to confirm is on its way: "
+        "nothing is sent until you press it. It can take up to %(minutes)s; check your spam folder too."
+    ) % {"minutes": minutes}
 
 
 def confirmation_notice(plan, newsletters):
     """What the preferences page says about the confirmation mail for `newsletters`: what will really happen."""
     names = ", ".join(sorted(n.name for n in newsletters))
     if plan.when == ConfirmationPlan.NOW:
-        return f"To start {names}, confirm from the email we are sending now."
+        return gettext("To start %(names)s, confirm from the email we are sending now.") % {"names": names}
     if plan.when == ConfirmationPlan.LATER:
         every = _minutes(max(1, math.ceil(settings.CONFIRMATION_MIN_INTERVAL / 60)))
-        return (
-            f"To start {names}, confirm from the email we will send in {_minutes(max(1, plan.minutes()))} "
-            f"(we send at most one confirmation email every {every}); it will cover "
-            + ", ".join(n.name for n in plan.newsletters)
-            + "."
-        )
+        return gettext(
+            "To start %(names)s, confirm from the email we will send in %(wait)s "
+            "(we send at most one confirmation email every %(every)s); it will cover %(covered)s."
+        ) % {
+            "names": names,
+            "wait": _minutes(max(1, plan.minutes())),
+            "every": every,
+            "covered": ", ".join(n.name for n in plan.newsletters),
+        }
     if plan.when == ConfirmationPlan.SENT:
         minutes = plan.minutes()
-        ago = "just now" if minutes < 1 else f"{_minutes(minutes)} ago"
-        return (
-            f"To start {names}, confirm from the email we sent {ago}; it covers "
-            + ", ".join(n.name for n in plan.newsletters)
-            + "."
-        )
+        covered = ", ".join(n.name for n in plan.newsletters)
+        if minutes < 1:
+            return gettext("To start %(names)s, confirm from the email we sent just now; it covers %(covered)s.") % {
+                "names": names,
+                "covered": covered,
+            }
+        return gettext("To start %(names)s, confirm from the email we sent %(ago)s ago; it covers %(covered)s.") % {
+            "names": names,
+            "ago": _minutes(minutes),
+            "covered": covered,
+        }
     return ""
 
 
@@ -157,10 +166,12 @@ def subscribe_api(request):
             payload = json.loads(request.body or b"{}")
         except (ValueError, UnicodeDecodeError):
             return _cors(
-                JsonResponse({"ok": False, "errors": {"__all__": ["The body is not valid JSON."]}}, status=400)
+                JsonResponse({"ok": False, "errors": {"__all__": [gettext("The body is not valid JSON.")]}}, status=400)
             )
         if not isinstance(payload, dict):
-            return _cors(JsonResponse({"ok": False, "errors": {"__all__": ["Send a JSON object."]}}, status=400))
+            return _cors(
+                JsonResponse({"ok": False, "errors": {"__all__": [gettext("Send a JSON object.")]}}, status=400)
+            )
         newsletters = payload.get("newsletters", [])
         if isinstance(newsletters, str):
             newsletters = [newsletters]
@@ -187,7 +198,7 @@ def subscribe_api(request):
 
 
 def _cors_limited():
-    response = _cors(JsonResponse({"ok": False, "errors": {"__all__": [LIMITED_MESSAGE]}}, status=429))
+    response = _cors(JsonResponse({"ok": False, "errors": {"__all__": [str(LIMITED_MESSAGE)]}}, status=429))
     response["Retry-After"] = str(ratelimit.retry_after(settings.SUBSCRIBE_RATE_WINDOW))
     return response
 
@@ -205,12 +216,12 @@ def confirm(request, token):
         return _bad_link(request, str(exc))
     subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
     if subscriber is None:
-        return _bad_link(request, "This link is no longer valid.")
+        return _bad_link(request, gettext("This link is no longer valid."))
     if request.method == "POST":
         try:
             result = lifecycle.confirm(subscriber_id, newsletter_ids, name)
         except Subscriber.DoesNotExist:
-            return _bad_link(request, "This link is no longer valid.")
+            return _bad_link(request, gettext("This link is no longer valid."))
         return render(
             request,
             "subscriptions/confirmed.html",
@@ -242,7 +253,7 @@ def preferences(request, token):
         return _bad_link(request, str(exc))
     subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
     if subscriber is None:
-        return _bad_link(request, "We hold nothing about this address any more.", status=404)
+        return _bad_link(request, gettext("We hold nothing about this address any more."), status=404)
     newsletters = list(Newsletter.objects.all())
     topics = list(Topic.objects.select_related("newsletter"))
     context = {"address": lifecycle.display_address(subscriber.email), "subscriber": subscriber}
@@ -251,11 +262,11 @@ def preferences(request, token):
         lifecycle.erase(subscriber)
         return render(request, "subscriptions/erased.html", context)
     if request.method == "POST" and action == "erase":
-        context["erase_error"] = "Tick the box to confirm that everything about you should be deleted."
+        context["erase_error"] = gettext("Tick the box to confirm that everything about you should be deleted.")
         form = None
     elif request.method == "POST" and action == "unsubscribe_all":
         lifecycle.end_subscriptions(subscriber, reason=lifecycle.Reason.READER)
-        context["notice"] = "You have left every newsletter. Nothing more will be sent to you."
+        context["notice"] = gettext("You have left every newsletter. Nothing more will be sent to you.")
         form = None
     elif request.method == "POST":
         form = PreferencesForm(request.POST, newsletters=newsletters, topics=topics)
@@ -263,9 +274,9 @@ def preferences(request, token):
             result = lifecycle.update_preferences(
                 subscriber, form.cleaned_data["name"], form.cleaned_data["newsletters"], topics=form.chosen_topics
             )
-            notice = ["Saved."]
+            notice = [gettext("Saved.")]
             if result.left:
-                notice.append("You have left " + ", ".join(n.name for n in result.left) + ".")
+                notice.append(gettext("You have left %(names)s.") % {"names": ", ".join(n.name for n in result.left)})
             if result.pending or result.waiting:
                 notice.append(confirmation_notice(result.confirmation, result.pending + result.waiting))
             context["notice"] = " ".join(notice)
@@ -312,7 +323,7 @@ def unsubscribe(request, token):
     }
     if request.method == "POST":
         if request.POST.get("List-Unsubscribe") != "One-Click":
-            return _bad_link(request, "This form was not sent as expected. Please use the Unsubscribe button.")
+            return _bad_link(request, gettext("This form was not sent as expected. Please use the Unsubscribe button."))
         if subscriber is not None:
             lifecycle.end_subscriptions(subscriber, [newsletter_id], lifecycle.Reason.ONE_CLICK)
         context["done"] = True

@@ -178,8 +178,8 @@ def test_welsh_form_errors_are_welsh(client, parse_html, newsletter):
 
 @pytest.mark.django_db
 def test_the_email_is_welsh_in_welsh(rich_issue):
+    rendered = render_issue(rich_issue, language="cy")  # the fixed parts in Welsh, the editor's text as written
     with translation.override("cy"):
-        rendered = render_issue(rich_issue)
         html, text = personalise(
             rendered.html, rendered.text, name="Siân", unsubscribe_url="https://u.example", preferences_url="https://p"
         )

@@ -17,7 +17,7 @@ from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 
-from newsletter.archive import access
+from newsletter.archive import access, structured
 from newsletter.archive.search import MAX_RESULTS, add_snippets, search_issues
 from newsletter.models import Comment, Issue, Newsletter, Section, Tag
 from newsletter.pagecache import cache_archive_page
@@ -79,6 +79,7 @@ def issue_detail(request, newsletter_slug, slug):
     issue.top_sections = prepare_sections(issue.top_sections)
     context = {"issue": issue, "newsletter": issue.newsletter, "edition_topics": edition}
     context["token_query"] = access.token_query(request)
+    context["meta"] = structured.page_meta(issue, issue.top_sections)  # description, Open Graph, JSON-LD
     return access.mark(request, issue, render(request, "archive/issue.html", context))
 
 

@@ -220,11 +220,22 @@ def assert_exactly_once(smtp, people, skipped=()):
     assert got == expected
 
 
+def database_sessions():
+    """Connections ever opened to the test database (PostgreSQL's statistics)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
+        return cursor.fetchone()[0]
+
+
 def test_a_few_hundred_subscribers_each_get_one_message_with_both_parts(worker, smtp, issue_for, admin_client):
     issue, people = issue_for(300)
+    sessions_before = database_sessions()
 
     workflow.start_send(issue)
     counts = wait_for_send(issue)
+    # 15 batches of 20 and their follow-ups, yet each pool process keeps its connection (WORKER_CONN_MAX_AGE).
+    assert database_sessions() - sessions_before <= 4
 
     assert_exactly_once(smtp, people)
     assert counts | {"rate": 0} == {

@@ -13,9 +13,10 @@ to each fragment ts_headline returns, whose ends may cut a link in two.
 
 import re
 
-from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVectorField
 from django.db import connection
 from django.db.models import Case, F, IntegerField, Q, Value, When
+from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
@@ -30,21 +31,53 @@ SEARCH_CONFIG = "english"
 # private-use characters; we escape everything and only then turn them into <mark>.
 _START, _STOP = "\ue000", "\ue001"
 _FRAGMENT_DELIMITER = " … "
-
-# The expression the GIN index in migration 0002 is built on; keep the two in step.
-SEARCH_VECTOR = SearchVector("title", weight="A", config=SEARCH_CONFIG) + SearchVector(
-    "search_text", weight="B", config=SEARCH_CONFIG
+# What a page of results shows of an issue (with its newsletter's name and slug for the link).
+RESULT_FIELDS = (
+    *("title", "slug", "issue_date", "date_precision", "created_at"),
+    *("newsletter", "newsletter__name", "newsletter__slug"),
 )
+
+# The issue's title (weight A) and search text (weight B) as a tsvector, stored on PostgreSQL in
+# newsletter_issue.search_vector, GIN-indexed and kept by a trigger (migration 0022); not a model field,
+# so only search reads it. SEARCH_CONFIG is the configuration the trigger uses.
+SEARCH_VECTOR = RawSQL('"newsletter_issue"."search_vector"', [], output_field=SearchVectorField())
 
 
 def search_issues(query):
-    """Published issues matching `query`, best first, at most MAX_RESULTS."""
+    """Listed issues (Issue.objects.listed()) matching `query`, best first, at most MAX_RESULTS (a SearchResults)."""
     query = (query or "").strip()
     if not query:
-        return Issue.objects.none()
-    issues = Issue.objects.listed().select_related("newsletter")
-    issues = _full_text(issues, query) if connection.vendor == "postgresql" else _substring(issues, query)
-    return issues[:MAX_RESULTS]
+        return SearchResults(Issue.objects.none(), Issue.objects.none())
+    issues = Issue.objects.listed()
+    if connection.vendor == "postgresql":
+        matching = issues.alias(search=SEARCH_VECTOR).filter(search=_search_query(query))
+        ranked = _full_text(matching, query)
+    else:
+        matching = _substring(issues, query)
+        ranked = _by_title_then_date(matching, query)
+    fields = RESULT_FIELDS if connection.vendor == "postgresql" else (*RESULT_FIELDS, "search_text")
+    return SearchResults(matching, ranked.select_related("newsletter").only(*fields))
+
+
+class SearchResults:
+    """A search's results for a Paginator: counted without ranking or snippets (at most MAX_RESULTS), and
+    sliced in rank order, so PostgreSQL ranks what matches and makes snippets (ts_headline) only for the
+    page shown."""
+
+    def __init__(self, matching, ranked):
+        self._matching, self._ranked = matching, ranked[:MAX_RESULTS]
+
+    def count(self):
+        return self._matching.order_by().values("pk")[:MAX_RESULTS].count()
+
+    def __len__(self):
+        return self.count()
+
+    def __getitem__(self, index):
+        return self._ranked[index]
+
+    def __iter__(self):
+        return iter(self._ranked)
 
 
 def add_snippets(issues, query):
@@ -116,43 +149,46 @@ def _readable_fragment(fragment):
     return readable(_FRAGMENT_TAIL.sub(tail, _FRAGMENT_HEAD.sub(head, fragment, count=1), count=1))
 
 
-def _full_text(issues, query):
-    search_query = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
-    return (
-        issues.alias(search=SEARCH_VECTOR)
-        .filter(search=search_query)
-        .annotate(
-            rank=SearchRank(SEARCH_VECTOR, search_query),
-            headline=SearchHeadline(
-                "search_text",
-                search_query,
-                config=SEARCH_CONFIG,
-                start_sel=_START,
-                stop_sel=_STOP,
-                max_words=40,
-                min_words=20,
-                max_fragments=2,
-                fragment_delimiter=_FRAGMENT_DELIMITER,
-            ),
-        )
-        .order_by("-rank", *_newest_first())
-    )
+def _search_query(query):
+    return SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
+
+
+def _full_text(matching, query):
+    search_query = _search_query(query)
+    return matching.annotate(
+        rank=SearchRank(SEARCH_VECTOR, search_query),
+        headline=SearchHeadline(
+            "search_text",
+            search_query,
+            config=SEARCH_CONFIG,
+            start_sel=_START,
+            stop_sel=_STOP,
+            max_words=40,
+            min_words=20,
+            max_fragments=2,
+            fragment_delimiter=_FRAGMENT_DELIMITER,
+        ),
+    ).order_by("-rank", *_newest_first())
 
 
 def _substring(issues, query):
     """Every term in the title or text (a "quoted phrase" is one term), no -excluded term."""
     wanted, unwanted = _parse(query)
+    if not wanted:
+        return issues.none()
     for term in wanted:
         issues = issues.filter(Q(title__icontains=term) | Q(search_text__icontains=term))
     for term in unwanted:
         issues = issues.exclude(Q(title__icontains=term) | Q(search_text__icontains=term))
-    if not wanted:
-        return issues.none()
+    return issues
+
+
+def _by_title_then_date(matching, query):
     title_hits = Q()
-    for term in wanted:
+    for term in _parse(query)[0]:
         title_hits |= Q(title__icontains=term)
     in_title = Case(When(title_hits, then=Value(1)), default=Value(0), output_field=IntegerField())
-    return issues.annotate(in_title=in_title).order_by("-in_title", *_newest_first())
+    return matching.annotate(in_title=in_title).order_by("-in_title", *_newest_first())
 
 
 def _newest_first():

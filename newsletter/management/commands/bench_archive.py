@@ -1,10 +1,17 @@
 """python manage.py bench_archive [--concurrency 1,8,32] [--seconds 5] [--cache off,on] [--markdown]
+                                 [--repeat 100] [--issues 1000] [--search care] [--in-process-only]
 
-Load-tests the archive as production serves it: gunicorn with config/gunicorn.conf.py
+First, in-process (newsletter/management/benchpages.py): server CPU and wall time per page, uncached,
+through Django's whole handler with no network (medians of --repeat requests), then search at the
+database's own number of published issues and at --issues (the extra issues copied from the imported
+ones inside a transaction that is rolled back, so nothing is left behind).
+
+Then it load-tests the archive as production serves it: gunicorn with config/gunicorn.conf.py
 (DEBUG off, WhiteNoise) on a free loopback port, driven by wrk (`apt-get install -y wrk`).
 For each cache mode it starts a fresh gunicorn, then for each concurrency runs wrk
 against the archive home, one newsletter's page, an issue, a search and a feed, and,
-as the ceiling, a static file served by WhiteNoise from the same gunicorn.
+as the ceiling, a static file served by WhiteNoise from the same gunicorn; the cached pages' rates
+are also given as a share of that ceiling at each concurrency.
 
 Bounded: loopback only, each wrk run lasts --seconds (at most 30) with a 5 s request
 timeout, and the whole run is (URLs × concurrencies × cache modes) runs long.
@@ -30,8 +37,11 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 from django.urls import reverse
+from django.utils.http import urlencode
 
+from newsletter.management import benchpages
 from newsletter.models import Issue
 
 MAX_SECONDS = 30
@@ -48,10 +58,24 @@ class Command(BaseCommand):
         parser.add_argument("--cache", default="off,on", help="Page cache modes to run: off, on, or both (default).")
         parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/7")
         parser.add_argument("--workers", type=int, default=None, help="gunicorn workers (default: its config).")
-        parser.add_argument("--search", default="care", help="The search query to load (default: care).")
+        parser.add_argument(
+            "--search", default="care", help="Search queries, comma-separated; the first is loaded with wrk."
+        )
         parser.add_argument("--markdown", action="store_true", help="Print a Markdown table at the end.")
+        parser.add_argument("--repeat", type=int, default=100, help="In-process requests per page (median).")
+        parser.add_argument("--issues", type=int, default=1000, help="Search again at this many issues (0: no).")
+        parser.add_argument("--in-process-only", action="store_true", help="Skip gunicorn and wrk.")
 
     def handle(self, *args, concurrency, seconds, cache, redis_url, workers, search, markdown, **options):
+        queries = [q.strip() for q in search.split(",") if q.strip()] or ["care"]
+        if not 1 <= options["repeat"] <= 10_000 or not 0 <= options["issues"] <= 100_000:
+            raise CommandError("--repeat takes 1 to 10,000 and --issues 0 to 100,000")
+        in_process = self._in_process(queries, options["repeat"], options["issues"])
+        if options["in_process_only"]:
+            if markdown:
+                self.stdout.write(_in_process_markdown(in_process))
+            return None
+        search = queries[0]
         wrk = shutil.which("wrk")
         if not wrk:
             raise CommandError("wrk is not installed: apt-get install -y wrk")
@@ -84,9 +108,42 @@ class Command(BaseCommand):
                             f"p50 {result['p50_ms']:7.1f} ms  p99 {result['p99_ms']:7.1f} ms"
                             + (f"  errors {result['errors']}" if result["errors"] else "")
                         )
+        self._shares(rows, levels)
         if markdown:
+            self.stdout.write(_in_process_markdown(in_process))
             self.stdout.write(_markdown(rows, levels))
         return None
+
+    def _in_process(self, queries, repeat, issues):
+        """Per page CPU and wall (uncached), then search at the database's size and at `issues`."""
+        pages = [(label, path) for label, path in self._targets(queries[0]) if label != "search"]
+        rows = benchpages.time_pages(pages, repeat=repeat)
+        searches = [(f"search “{q}”", reverse("archive:search") + "?" + urlencode({"q": q})) for q in queries]
+        published = Issue.objects.listed().count()
+        for row in benchpages.time_pages(searches, repeat=repeat):
+            rows.append({**row, "issues": published})
+        if issues > published:
+            with transaction.atomic():
+                benchpages.more_issues(issues)
+                for row in benchpages.time_pages(searches, repeat=repeat):
+                    rows.append({**row, "issues": Issue.objects.listed().count()})
+                transaction.set_rollback(True)  # the copies were only for this measurement
+        for row in rows:
+            at = f" at {row['issues']} issues" if "issues" in row else ""
+            self.stdout.write(
+                f"in-process  {row['page'] + at:40} CPU {row['cpu_ms']:7.2f} ms  wall {row['wall_ms']:7.2f} ms"
+                + ("" if row["status"] == 200 else f"  status {row['status']}")
+            )
+        return rows
+
+    def _shares(self, rows, levels):
+        ceiling = {r["connections"]: r["rps"] for r in rows if r["page"] == "static file (ceiling)"}
+        for row in rows:
+            if row["cache"] == "on" and row["page"] != "static file (ceiling)" and ceiling.get(row["connections"]):
+                row["share"] = row["rps"] / ceiling[row["connections"]]
+                self.stdout.write(
+                    f"cached {row['page']:22} c={row['connections']:<3} {row['share']:6.0%} of the static-file rate"
+                )
 
     def _targets(self, search):
         issue = Issue.objects.listed().select_related("newsletter").newest_first().first()
@@ -216,6 +273,13 @@ def _errors(out):
     return errors
 
 
+def _in_process_markdown(rows):
+    lines = ["", "| page (in-process, uncached) | issues | CPU ms (median) | wall ms (median) |", "|---|---|---|---|"]
+    for row in rows:
+        lines.append(f"| {row['page']} | {row.get('issues', '')} | {row['cpu_ms']:.2f} | {row['wall_ms']:.2f} |")
+    return "\n".join(lines)
+
+
 def _markdown(rows, levels):
     head = "| page | cache | " + " | ".join(f"c={c} req/s (p50 / p99 ms)" for c in levels) + " |"
     lines = ["", head, "|" + "---|" * (2 + len(levels))]
@@ -228,6 +292,7 @@ def _markdown(rows, levels):
         for c in levels:
             r = next(r for r in rows if r["page"] == page and r["cache"] == mode and r["connections"] == c)
             cell = f"{r['rps']:.0f} ({r['p50_ms']:.1f} / {r['p99_ms']:.1f})"
+            cell += f", {r['share']:.0%} of static" if "share" in r else ""
             cells.append(cell + (f" {r['errors']} errors" if r["errors"] else ""))
         lines.append(f"| {page} | {mode} | " + " | ".join(cells) + " |")
     return "\n".join(lines)

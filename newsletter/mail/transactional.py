@@ -9,13 +9,15 @@ from email.utils import formataddr
 
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.utils import translation
 
-from newsletter import tokens
+from newsletter import languages, tokens
 from newsletter.addresses import display_address
 from newsletter.mail import headers as mail_headers
 from newsletter.mail.signing import SignedEmail
 from newsletter.markup import markdown_to_html
 from newsletter.models import Subscriber, Subscription
+from newsletter.models.languages import issue_in, reader_language
 
 
 def render(kind, context):
@@ -83,12 +85,14 @@ def welcome_message(subscription):
     """Sent once a subscription is confirmed: the newsletter's welcome text and its latest issue."""
     newsletter = subscription.newsletter
     latest = newsletter.issues.published().newest_first().first()
+    language = reader_language(newsletter, subscription.subscriber.language)
+    welcome = newsletter.welcome_in(language)
     context = {
         "subscriber": subscription.subscriber,
         "newsletter": newsletter,
-        "welcome_text": newsletter.welcome_message,
-        "welcome_html": markdown_to_html(newsletter.welcome_message),
-        "latest": latest,
+        "welcome_text": welcome,
+        "welcome_html": markdown_to_html(welcome),
+        "latest": issue_in(latest, language) if latest else None,
         "latest_url": _latest_url(latest, subscription.subscriber_id),
         "archive_url": tokens.absolute(newsletter.get_absolute_url()),
         "preferences_url": tokens.preferences_url(subscription.subscriber_id),
@@ -99,7 +103,7 @@ def welcome_message(subscription):
     return _message("welcome", context, subscription.subscriber.email, newsletter=newsletter, headers=headers)
 
 
-def send_confirmation(subscriber_id, name=""):
+def send_confirmation(subscriber_id, name="", language=""):
     """Mail a confirmation covering every subscription still pending now; False when there is none.
 
     The throttle's mark (Subscriber.last_confirmation_sent_at) is set by whoever queued or claimed this
@@ -114,7 +118,10 @@ def send_confirmation(subscriber_id, name=""):
     )
     if not pending:
         return False
-    confirmation_message(subscriber, pending, name).send()
+    # In the language chosen with the request (else the subscriber's): its text and its link's page (/cy/…).
+    with translation.override(languages.supported(language or subscriber.language)):
+        message = confirmation_message(subscriber, pending, name)
+    message.send()
     return True
 
 
@@ -126,5 +133,8 @@ def send_welcome(subscription_id):
     )
     if subscription is None:  # left or erased before the task ran
         return False
-    welcome_message(subscription).send()
+    # In the language the subscriber reads this newsletter in (models/languages.py), its links' pages too.
+    with translation.override(reader_language(subscription.newsletter, subscription.subscriber.language)):
+        message = welcome_message(subscription)
+    message.send()
     return True

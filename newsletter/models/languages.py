@@ -164,6 +164,10 @@ class NewsletterLanguages(models.Model):
         help_text="Bilingual: each issue is written in both languages and each reader chooses one.",
     )
 
+    second_welcome_message = models.TextField(
+        "welcome message in the second language", blank=True, help_text="Markdown; blank: the first language's."
+    )
+
     class Meta:
         abstract = True
 
@@ -179,6 +183,12 @@ class NewsletterLanguages(models.Model):
     @property
     def is_bilingual(self):
         return len(self.languages) == 2
+
+    def welcome_in(self, language):
+        """The welcome message readers of `language` get (the first language's when not written in it)."""
+        if is_second(self, language) and self.second_welcome_message.strip():
+            return self.second_welcome_message
+        return self.welcome_message
 
 
 class IssueSecondLanguage(models.Model):

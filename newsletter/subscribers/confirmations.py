@@ -58,22 +58,24 @@ def interval():
     return datetime.timedelta(seconds=settings.CONFIRMATION_MIN_INTERVAL)
 
 
-def _queue(subscriber_id, name, planned_for=None):
+def _queue(subscriber_id, name, planned_for=None, language=""):
     from newsletter.subscribers.tasks import send_confirmation
 
     args = (subscriber_id, name) if name else (subscriber_id,)
+    options = {"language": language} if language else {}  # the mail's language (else the subscriber's)
     if planned_for is None:
-        transaction.on_commit(lambda: send_confirmation.delay(*args))
+        transaction.on_commit(lambda: send_confirmation.delay(*args, **options))
     else:
-        kwargs = {"planned_for": planned_for.isoformat()}
+        kwargs = {"planned_for": planned_for.isoformat(), **options}
         transaction.on_commit(lambda: send_confirmation.apply_async(args, kwargs, eta=planned_for))
 
 
-def request_confirmation(subscriber, force=False, name=""):
+def request_confirmation(subscriber, force=False, name="", language=""):
     """Make sure a confirmation mail covers the subscriber's pending subscriptions; returns the ConfirmationPlan.
 
     A name goes into the link of a mail this call queues, to be applied when the person confirms; a
-    request that finds a mail already planned or sent adds nothing to it, so its name is dropped.
+    request that finds a mail already planned or sent adds nothing to it, so its name is dropped. A mail this
+    call queues is in `language` (the one chosen with the request), else in the subscriber's.
     """
     pending = list(
         subscriber.subscriptions.filter(status=Subscription.Status.PENDING)
@@ -91,7 +93,7 @@ def request_confirmation(subscriber, force=False, name=""):
         if force or last is None or last <= now - interval():
             free = row if force else row.filter(last_confirmation_sent_at=last)  # =None is IS NULL
             if free.update(last_confirmation_sent_at=now):
-                _queue(subscriber.pk, name)
+                _queue(subscriber.pk, name, language=language)
                 return _plan(subscriber, ConfirmationPlan.NOW, now, newsletters)
         elif last > now:
             # Planned already: keep it (this UPDATE also makes the planned task's claim wait for our commit,
@@ -103,7 +105,7 @@ def request_confirmation(subscriber, force=False, name=""):
         else:
             slot = last + interval()
             if row.filter(last_confirmation_sent_at=last).update(last_confirmation_sent_at=slot):
-                _queue(subscriber.pk, name, planned_for=slot)
+                _queue(subscriber.pk, name, planned_for=slot, language=language)
                 return _plan(subscriber, ConfirmationPlan.LATER, slot, newsletters)
     raise RuntimeError(f"could not plan a confirmation mail for subscriber {subscriber.pk}")
 

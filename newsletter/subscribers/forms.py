@@ -7,9 +7,11 @@ so a form, the JSON endpoint and the CSV import refuse the same input with the s
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Field, Layout, Submit
 from django import forms
+from django.conf import settings
 from django.utils.html import format_html
 from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 
+from newsletter import languages
 from newsletter.addresses import MAX_ADDRESS_LENGTH, MAX_NAME_LENGTH, InvalidInput, clean_line, normalise_address
 from newsletter.models import Newsletter, Subscriber
 
@@ -64,6 +66,17 @@ def topics_by_newsletter(topics, submitted):
     return {n: (set() if chosen.get(n, set()) == ids else chosen.get(n, set())) for n, ids in offered.items()}
 
 
+def language_field(**kwargs):
+    """The reader's language (Subscriber.language): each named in itself, as the language switch names them."""
+    kwargs.setdefault("widget", forms.RadioSelect)
+    return forms.ChoiceField(label=gettext_lazy("Language"), choices=settings.LANGUAGES, required=False, **kwargs)
+
+
+def chosen_language(form, fallback):
+    """The language the form chose, or `fallback` (the page's, or what the browser asks for)."""
+    return form.cleaned_data.get("language") or fallback
+
+
 TOPICS_HELP = gettext_lazy(
     "Every topic is ticked: you get everything, topics added later too. Untick what you do not want."
 )
@@ -81,6 +94,9 @@ class SubscribeForm(forms.Form):
         label=gettext_lazy("Name (optional)"), required=False, widget=forms.TextInput(attrs={"autocomplete": "name"})
     )
     newsletters = NewsletterChoiceField(label=gettext_lazy("Newsletters"), required=True)
+    language = language_field(
+        help_text=gettext_lazy("The emails we send you and the pages their links open are in it.")
+    )
     website = forms.CharField(
         label=gettext_lazy("Leave this empty"),
         required=False,
@@ -104,6 +120,9 @@ class SubscribeForm(forms.Form):
         if len(newsletters) == 1:
             field.widget = forms.MultipleHiddenInput()
             self.initial.setdefault("newsletters", [newsletters[0].slug])
+        if compact:  # the archive's box: the page's language (each language's page is cached apart)
+            self.fields["language"].widget = forms.HiddenInput()
+            self.initial.setdefault("language", languages.current())
         self.helper = FormHelper(self)
         self.helper.form_action = "subscriptions:subscribe"
         self.helper.form_class = "subscribe-form" + (" subscribe-form--compact" if compact else "")
@@ -116,6 +135,7 @@ class SubscribeForm(forms.Form):
             Field("name"),
             Field("newsletters"),
             *([Field("topics")] if self.topic_objects else []),
+            Field("language"),
             Div(Field(HONEYPOT), css_class="hp-field", aria_hidden="true"),
             HTML(
                 format_html(
@@ -161,6 +181,11 @@ class PreferencesForm(forms.Form):
             "Untick to stop at once. A newly ticked newsletter starts after you confirm from your inbox."
         ),
     )
+    language = language_field(
+        help_text=gettext_lazy(
+            "Newsletters written in it come in it, and the pages their links open; others in their own."
+        )
+    )
 
     def __init__(self, *args, newsletters=(), topics=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -182,6 +207,7 @@ class PreferencesForm(forms.Form):
             Field("name"),
             Field("newsletters"),
             *([Field("topics")] if self.topic_objects else []),
+            Field("language"),
             Submit("save", gettext_lazy("Save changes")),
         )
 

@@ -69,14 +69,14 @@ class SubscribeResult:
     confirmation: ConfirmationPlan
 
 
-def _subscriber_for(address, name, by_editor=False):
+def _subscriber_for(address, name, by_editor=False, language=""):
     """(subscriber, created): get or create; safe when two requests create one address at once.
 
     get_or_create creates inside a savepoint and, on the unique constraint's
     IntegrityError, reads the row the other transaction committed. A new subscriber
     gets the name; an existing one's empty name is filled only by an editor.
     """
-    subscriber, created = Subscriber.objects.get_or_create(email=address, defaults={"name": name})
+    subscriber, created = Subscriber.objects.get_or_create(email=address, defaults={"name": name, "language": language})
     if by_editor and not created and name and not subscriber.name:
         subscriber.name = name
         subscriber.save(update_fields=["name", "updated_at"])
@@ -84,7 +84,7 @@ def _subscriber_for(address, name, by_editor=False):
 
 
 @transaction.atomic
-def subscribe(email, name, newsletters, method=Subscription.Method.FORM, topics=None):
+def subscribe(email, name, newsletters, method=Subscription.Method.FORM, topics=None, language=""):
     """A request from the subscribe form or the JSON endpoint: pending subscriptions and a confirmation mail.
 
     Already-active subscriptions are left alone (their consent record too); a
@@ -92,14 +92,16 @@ def subscribe(email, name, newsletters, method=Subscription.Method.FORM, topics=
     confirmation. The caller answers the same whatever happened here. Anyone may send this, so
     a known address keeps its stored name: a new one travels in the confirmation link.
     `topics` ({newsletter id: topic ids}, empty or missing: everything) is recorded with the
-    consent of each subscription made pending here; an active one keeps its choice.
+    consent of each subscription made pending here; an active one keeps its choice. `language` (one of
+    settings.LANGUAGES) is a new subscriber's; the confirmation mail is in it, and an existing subscriber's
+    becomes it only when they confirm from that mail (its link opens the confirm page in that language).
     """
     address = normalise_address(email)
     name = clean_line(name)
     if not newsletters:
         raise InvalidInput(gettext("Choose at least one newsletter."))
     now = timezone.now()
-    subscriber, created = _subscriber_for(address, name)
+    subscriber, created = _subscriber_for(address, name, language=language)
     new_name = "" if created or name == subscriber.name else name
     pending, active = [], []
     for newsletter in newsletters:
@@ -113,7 +115,11 @@ def subscribe(email, name, newsletters, method=Subscription.Method.FORM, topics=
         subscription.choose_topics((topics or {}).get(newsletter.pk, ()), method, now)
         subscription.save()
         pending.append(newsletter)
-    plan = request_confirmation(subscriber, name=new_name) if pending else ConfirmationPlan(ConfirmationPlan.NOTHING)
+    plan = (
+        request_confirmation(subscriber, name=new_name, language=language)
+        if pending
+        else ConfirmationPlan(ConfirmationPlan.NOTHING)
+    )
     return SubscribeResult(subscriber, pending, active, plan)
 
 
@@ -125,11 +131,12 @@ class ConfirmResult:
 
 
 @transaction.atomic
-def confirm(subscriber_id, newsletter_ids, name=""):
+def confirm(subscriber_id, newsletter_ids, name="", language=""):
     """Activate the pending subscriptions a confirmation link names; welcome mails follow. Idempotent.
 
     The link's name, if any, replaces the stored one when this activates something (a spent link
-    changes nothing). Raises Subscriber.DoesNotExist when the subscriber was erased meanwhile.
+    changes nothing); so does `language`, the language of the page the person confirmed on. Raises
+    Subscriber.DoesNotExist when the subscriber was erased meanwhile.
     """
     subscriber = Subscriber.objects.get(pk=subscriber_id)
     subscriptions = (
@@ -147,9 +154,9 @@ def confirm(subscriber_id, newsletter_ids, name=""):
         elif subscription.status == Subscription.Status.ACTIVE:
             already.append(subscription)
     if activated:
-        if name:
-            subscriber.name = name
-            subscriber.save(update_fields=["name", "updated_at"])
+        subscriber.name = name or subscriber.name
+        subscriber.language = language or subscriber.language
+        subscriber.save(update_fields=["name", "language", "updated_at"])
         Suppression.lift(subscriber.email)
         from newsletter.subscribers.tasks import send_welcome
 
@@ -287,8 +294,9 @@ class PreferencesResult:
 
 
 @transaction.atomic
-def update_preferences(subscriber, name, newsletters, topics=None):
-    """Set the name, the wanted newsletters and (when `topics`, {newsletter id: ids}, is given) their topics.
+def update_preferences(subscriber, name, newsletters, topics=None, language=None):
+    """Set the name, the wanted newsletters, (when `topics`, {newsletter id: ids}, is given) their topics and
+    (when given) the language.
 
     Newsletters no longer wanted are left at once (Reason.READER). Newly wanted ones become pending
     and need a confirmation from the mailbox (the page may be a forwarded copy). Saving again while
@@ -296,7 +304,8 @@ def update_preferences(subscriber, name, newsletters, topics=None):
     now, goes when the throttle's interval ends, or went recently and already covers them.
     """
     subscriber.name = clean_line(name)
-    subscriber.save(update_fields=["name", "updated_at"])
+    subscriber.language = subscriber.language if language is None else language
+    subscriber.save(update_fields=["name", "language", "updated_at"])
     wanted = {n.pk: n for n in newsletters}
     now = timezone.now()
     current = {s.newsletter_id: s for s in subscriber.subscriptions.select_related("newsletter")}

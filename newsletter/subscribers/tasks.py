@@ -22,15 +22,15 @@ RETRY = {
 
 
 @shared_task(name="newsletter.tasks.send_confirmation", bind=True, **RETRY)
-def send_confirmation(self, subscriber_id, name="", planned_for=None):
-    """Mail a confirmation covering every pending subscription of the subscriber.
+def send_confirmation(self, subscriber_id, name="", planned_for=None, language=""):
+    """Mail a confirmation covering every pending subscription of the subscriber, in `language` (else theirs).
 
     planned_for (ISO time) marks a throttled mail queued for when the interval ends: it goes out only
     if its slot is still there to claim (confirmations.claim_planned); its own retries keep the claim.
     """
     if planned_for and not self.request.retries and not confirmations.claim_planned(subscriber_id, planned_for):
         return False
-    return transactional.send_confirmation(subscriber_id, name)
+    return transactional.send_confirmation(subscriber_id, name, language=language)
 
 
 @shared_task(name="newsletter.tasks.send_welcome", **RETRY)

@@ -19,17 +19,18 @@ import math
 from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils import translation
 from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext, gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from newsletter import ratelimit, tokens
+from newsletter import languages, ratelimit, tokens
 from newsletter.models import Newsletter, Subscriber, Subscription, Topic, email_hash, topic_ids
 from newsletter.subscribers import lifecycle
 from newsletter.subscribers.confirmations import ConfirmationPlan
-from newsletter.subscribers.forms import PreferencesForm, SubscribeForm
+from newsletter.subscribers.forms import PreferencesForm, SubscribeForm, chosen_language
 
 # The same for every address. A mail asked for again within CONFIRMATION_MIN_INTERVAL goes out when
 # the interval ends, so "up to N minutes" is true for every request that needs one.
@@ -80,6 +81,15 @@ def confirmation_notice(plan, newsletters):
     return ""
 
 
+def _asked_language(request):
+    """The language a reader is offered first: the page's when it is under a language prefix (/cy/…), else what
+    the browser asks for (a cookie, then Accept-Language: Django's get_language_from_request)."""
+    prefixed, _path = languages.split_path(request.path_info)
+    if prefixed != languages.default():
+        return prefixed
+    return languages.supported(translation.get_language_from_request(request))
+
+
 def _method(request):
     return Subscription.Method.EMBED if request.POST.get("via") == "embed" else Subscription.Method.FORM
 
@@ -93,6 +103,7 @@ def subscribe(request):
     if request.method == "GET":
         wanted = request.GET.get("newsletter")
         initial = {"newsletters": [wanted]} if wanted else {}
+        initial["language"] = _asked_language(request)
         form = SubscribeForm(initial=initial, newsletters=newsletters, topics=topics)
         return render(request, "subscriptions/subscribe.html", {"form": form})
 
@@ -117,6 +128,7 @@ def subscribe(request):
         form.cleaned_data["newsletters"],
         _method(request),
         topics=form.chosen_topics,
+        language=chosen_language(form, _asked_language(request)),
     )
     return render(request, "subscriptions/subscribe_done.html", {"message": done_message()})
 
@@ -193,6 +205,7 @@ def subscribe_api(request):
         form.cleaned_data["name"],
         form.cleaned_data["newsletters"],
         Subscription.Method.EMBED,
+        language=chosen_language(form, _asked_language(request)),
     )
     return _cors(JsonResponse({"ok": True, "message": done_message()}))
 
@@ -219,7 +232,8 @@ def confirm(request, token):
         return _bad_link(request, gettext("This link is no longer valid."))
     if request.method == "POST":
         try:
-            result = lifecycle.confirm(subscriber_id, newsletter_ids, name)
+            # Confirming from the mail's link, on its page in the language chosen: that is their language.
+            result = lifecycle.confirm(subscriber_id, newsletter_ids, name, language=languages.current())
         except Subscriber.DoesNotExist:
             return _bad_link(request, gettext("This link is no longer valid."))
         return render(
@@ -272,7 +286,11 @@ def preferences(request, token):
         form = PreferencesForm(request.POST, newsletters=newsletters, topics=topics)
         if form.is_valid():
             result = lifecycle.update_preferences(
-                subscriber, form.cleaned_data["name"], form.cleaned_data["newsletters"], topics=form.chosen_topics
+                subscriber,
+                form.cleaned_data["name"],
+                form.cleaned_data["newsletters"],
+                topics=form.chosen_topics,
+                language=form.cleaned_data["language"] or None,
             )
             notice = [gettext("Saved.")]
             if result.left:
@@ -293,9 +311,16 @@ def preferences(request, token):
     if form is None:
         receiving = [s.newsletter.slug for s in held if s.status in lifecycle.RECEIVING]
         initial = {"name": subscriber.name, "newsletters": receiving, "topics": _ticked(topics, held)}
+        initial["language"] = subscriber.language or _first_language(held)
         form = PreferencesForm(initial=initial, newsletters=newsletters, topics=topics)
     context.update({"form": form, "subscriptions": held})
     return render(request, "subscriptions/preferences.html", context, status=context.pop("status", 200))
+
+
+def _first_language(subscriptions):
+    """Shown for a subscriber who never chose a language: that of the first newsletter they receive."""
+    receiving = [s.newsletter for s in subscriptions if s.status in lifecycle.RECEIVING]
+    return receiving[0].languages[0] if receiving else languages.current()
 
 
 def _ticked(topics, subscriptions):

@@ -1,18 +1,21 @@
 """A post's HTML (a Substack export) → sanitised sections in Markdown. Pure Python: no Django, no database.
 
 The HTML is untrusted: the Substack page furniture (subscribe and share widgets, buttons, embeds) and every
-script, style, form and frame are removed, the rest goes through the site's one sanitiser
-(`newsletter.markup.sanitise_html`, nh3: only http(s) and mailto links, no event handlers, no styles), then
-markdownify writes Markdown. Headings (h1–h4) start sections; the text before the first heading is a section
+script, style, form and frame are removed, the rest goes through nh3 with the tags Markdown can say (only
+http(s) and mailto links, no attributes but href, no event handlers, no styles), then markdownify writes
+Markdown. (Not markup.sanitise_html: markup uses Django's translations, and this parser is pure. What the
+Markdown becomes is sanitised again by markup when it is rendered, like everything an editor writes.)
+
+Headings (h1–h4) start sections; the text before the first heading is a section
 of its own, without a heading. Images are left out (an imported issue's images are added in the admin, with
 their alt text); a figure's caption stays as text.
 """
 
+import nh3
 from bs4 import BeautifulSoup
 from markdownify import MarkdownConverter
 
 from newsletter.importer.parsed import ParsedLink, ParsedSection
-from newsletter.markup import sanitise_html
 
 DROP_TAGS = ("script", "style", "noscript", "iframe", "object", "embed", "form", "input", "button", "select",
              "textarea", "template", "svg", "math", "head", "meta", "link", "title", "canvas", "video", "audio",
@@ -21,6 +24,14 @@ DROP_TAGS = ("script", "style", "noscript", "iframe", "object", "embed", "form",
 DROP_CLASSES = ("subscription-widget", "subscribe-widget", "button-wrapper", "share", "embedded-post", "footer",
                 "image-link", "post-ufi", "paywall")  # fmt: skip
 HEADINGS = ("h1", "h2", "h3", "h4")
+# What Markdown can say; nothing else survives. Links keep their address only.
+KEEP_TAGS = {"a", "b", "strong", "i", "em", "p", "br", "ul", "ol", "li", "blockquote", "pre", "code", "hr", *HEADINGS}
+KEEP_ATTRIBUTES = {"a": {"href"}}
+URL_SCHEMES = {"http", "https", "mailto"}
+
+
+def sanitise(html):
+    return nh3.clean(html, tags=KEEP_TAGS, attributes=KEEP_ATTRIBUTES, url_schemes=URL_SCHEMES, link_rel=None)
 
 
 class _Converter(MarkdownConverter):
@@ -45,7 +56,7 @@ def _clean(html):
     for tag in soup.find_all(_furniture):
         if not tag.decomposed:
             tag.decompose()
-    return BeautifulSoup(sanitise_html(str(soup)), "html.parser")
+    return BeautifulSoup(sanitise(str(soup)), "html.parser")
 
 
 def _markdown(nodes):

@@ -443,6 +443,7 @@ def smtp_server(settings):
         controller.stop()
 
 
-# --- the inbox: a loopback feed server (tests/feed_helpers.py) ---
+# --- the inbox: a loopback feed server and IMAP server (tests/feed_helpers.py, tests/imap_helpers.py) ---
 
 from tests.feed_helpers import feed_server  # noqa: E402, F401
+from tests.imap_helpers import imap_server  # noqa: E402, F401

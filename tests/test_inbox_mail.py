@@ -210,3 +210,20 @@ def test_held_mail_is_announced_to_webhooks_as_held_without_its_sender(
     data = json.loads(body)["data"]["contribution"]
     assert (event, data["origin"], data["status"]) == ("contribution.received", "mail", "held")
     assert "mallory" not in body.lower()
+
+
+def test_the_imap_mailbox_is_read_once_and_oversize_mail_is_not_even_fetched(mailbox_of, imap_server, settings):
+    """The same IMAP reader as process_bounces, against a real IMAP server on loopback (tests/imap_helpers.py)."""
+    from newsletter.inbox.tasks import read_contribution_mailbox
+
+    url, box = imap_server
+    settings.CONTRIBUTIONS_IMAP_URL, settings.CONTRIBUTIONS_MAX_MESSAGE_BYTES = url, 10_000
+    box.add(mail(text="big " * 5000).as_bytes())
+    box.add(mail(subject="By IMAP", text="Read https://example.org/imap").as_bytes())
+    assert read_contribution_mailbox.delay().get() == 1
+    item = Contribution.objects.get()
+    assert (item.title, item.url, item.status) == ("By IMAP", "https://example.org/imap", "new")
+    assert "FETCH 1 (RFC822)" not in box.commands and "FETCH 2 (RFC822)" in box.commands
+    assert all(seen for _, seen in box.messages)
+    assert read_contribution_mailbox.delay().get() == 0  # marked seen: taken once
+    assert Contribution.objects.count() == 1

@@ -130,6 +130,13 @@ def page_case(name, url, *, editor=False, then=None, dark=False, marks=()):
     return pytest.param(url, editor, then, dark, id=name, marks=marks)
 
 
+def subscribers_only(issue):
+    """The issue made subscribers-only: its page, opened without a token, is the invitation (archive/access.py)."""
+    issue.visibility = Issue.Visibility.SUBSCRIBERS
+    issue.save()
+    return issue.get_absolute_url()
+
+
 PUBLIC = [
     page_case("home", lambda s: "/"),
     page_case("newsletter", lambda s: f"/{s['newsletter'].slug}/"),
@@ -138,6 +145,7 @@ PUBLIC = [
     page_case("tag", lambda s: "/tags/events/"),
     page_case("topic", lambda s: f"/{s['newsletter'].slug}/topics/events/"),
     page_case("contribute", lambda s: f"/contribute/{s['newsletter'].slug}/"),
+    page_case("subscribers-only-invitation", lambda s: subscribers_only(s["archive"].published[1])),
 ]
 SUBSCRIBERS = [
     page_case("subscribe", lambda s: "/subscribe/"),

@@ -86,3 +86,34 @@ def test_the_composer_saves_the_visibility_and_refuses_a_value_it_does_not_know(
     assert wrong.status_code == 400 and "visibility" in wrong.json()["errors"]
     assert saved.status_code == 200 and saved.json()["fields"]["visibility"] == "subscribers"
     assert Issue.objects.get(pk=draft.pk).visibility == V.SUBSCRIBERS
+
+
+@pytest.mark.django_db
+def test_imported_issues_follow_their_newsletters_default_and_an_update_keeps_what_an_editor_chose(tmp_path):
+    from newsletter.models import Newsletter
+    from tests.test_import_seeds import copy_seed, run
+
+    path = copy_seed(tmp_path)
+    Newsletter.objects.create(name="Community Budgets", slug="community-budgets", default_visibility=V.UNLISTED)
+    run(path)
+    issues = Issue.objects.filter(source_file=path.name)
+    assert issues.count() == 10 and set(issues.values_list("visibility", flat=True)) == {V.UNLISTED}
+    chosen = issues.get(title="Weekly update 24.05.11")
+    chosen.visibility = V.PUBLIC
+    chosen.save()
+
+    path.write_text(path.read_text().replace("app-solutely fabulous", "app-solutely great"))
+    out, _ = run(path, "--update")
+
+    assert "1 updated" in out
+    assert Issue.objects.get(pk=chosen.pk).visibility == V.PUBLIC
+
+
+@pytest.mark.django_db
+def test_a_copy_into_a_draft_starts_with_the_newsletters_default(rich_issue, newsletter):
+    rich_issue.visibility = V.UNLISTED
+    rich_issue.save()
+    newsletter.default_visibility = V.SUBSCRIBERS
+    newsletter.save()
+
+    assert rich_issue.copy_as_draft().visibility == V.SUBSCRIBERS

@@ -136,3 +136,14 @@ def test_a_change_renews_the_cached_page_in_every_language(client, rich_issue, s
             assert "Croeso a brand new introduction." in page and "Welcome to this week" not in page
     finally:
         cache.clear()
+
+
+@pytest.mark.django_db
+def test_the_sitemap_lists_each_page_in_both_languages_with_alternates(client, rich_issue):
+    xml = client.get("/sitemap.xml").text
+    path = rich_issue.get_absolute_url()
+
+    assert f"<loc>http://testserver{path}</loc>" in xml
+    assert f"<loc>http://testserver/cy{path}</loc>" in xml
+    assert f'hreflang="cy" href="http://testserver/cy{path}"' in xml
+    assert f'hreflang="x-default" href="http://testserver{path}"' in xml

@@ -81,3 +81,34 @@ def test_favicon_ico_answers():
     icon = client.get(response["Location"])
     assert icon.status_code == 200
     assert icon["Content-Type"].startswith("image/svg+xml")
+
+
+# Welsh: under /cy/ the error pages speak Welsh (docs/translating.md). LocaleMiddleware takes the language from
+# the path's prefix, so a plain test path under /cy/ is enough for the 500 page.
+urlpatterns.insert(0, path("cy/boom/", boom))
+
+
+@override_settings(DEBUG=False, ROOT_URLCONF=__name__)
+def test_the_500_page_under_cy_is_welsh_and_links_the_welsh_home(client, parse_html):
+    page = parse_html(client.get("/cy/boom/"))
+
+    assert page.find("html").attrs["lang"] == "cy"
+    assert page.find("h1").text == "Aeth rhywbeth o’i le"
+    assert page.find("main").find("a", href="/cy/")
+
+
+@pytest.mark.django_db
+@override_settings(DEBUG=False)
+def test_the_404_and_csrf_pages_under_cy_are_welsh(parse_html, newsletter):
+    client = Client(enforce_csrf_checks=True)
+
+    missing = parse_html(client.get("/cy/no/such/page/"))
+    assert missing.find("html").attrs["lang"] == "cy" and missing.find("h1").text == "Heb ddod o hyd i’r dudalen"
+    assert missing.find("main").find("form", role="search").attrs["action"] == "/cy/search/"
+
+    response = client.post(f"/cy/contribute/{newsletter.slug}/", {"title": "A form from an old tab"})
+    assert response.status_code == 403
+    expired = parse_html(response)
+    assert expired.find("html").attrs["lang"] == "cy" and expired.find("h1").text == "Mae’r ffurflen wedi dod i ben"
+    english = parse_html(client.post(f"/contribute/{newsletter.slug}/", {"title": "x"}))
+    assert english.find("h1").text == "The form has expired"

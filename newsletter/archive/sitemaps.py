@@ -1,5 +1,8 @@
 """sitemap.xml: the home page, each newsletter's archive, every listed issue (published and
-public: Issue.objects.listed()) with its lastmod, and every topic page with sections in listed issues."""
+public: Issue.objects.listed()) with its lastmod, and every topic page with sections in listed issues.
+
+Every page is listed in each language (English at its address, Welsh under /cy/), each entry with its
+xhtml:link alternates and x-default (docs/translating.md), as the pages' own hreflang links say."""
 
 from django.contrib.sitemaps import Sitemap
 from django.db.models import Q
@@ -8,7 +11,15 @@ from django.urls import reverse
 from newsletter.models import Issue, Newsletter, Topic
 
 
-class HomeSitemap(Sitemap):
+class LanguagesSitemap(Sitemap):
+    """Each item once per language in settings.LANGUAGES, with hreflang alternates and x-default."""
+
+    i18n = True
+    alternates = True
+    x_default = True
+
+
+class HomeSitemap(LanguagesSitemap):
     def items(self):
         return ["archive:home"]
 
@@ -16,7 +27,7 @@ class HomeSitemap(Sitemap):
         return reverse(item)
 
 
-class NewsletterSitemap(Sitemap):
+class NewsletterSitemap(LanguagesSitemap):
     changefreq = "weekly"
 
     def items(self):
@@ -26,7 +37,7 @@ class NewsletterSitemap(Sitemap):
         return newsletter.updated_at
 
 
-class IssueSitemap(Sitemap):
+class IssueSitemap(LanguagesSitemap):
     changefreq = "yearly"
 
     def items(self):
@@ -36,7 +47,7 @@ class IssueSitemap(Sitemap):
         return issue.updated_at
 
 
-class TopicSitemap(Sitemap):
+class TopicSitemap(LanguagesSitemap):
     """Topics with at least one section in a listed issue (an empty topic page has nothing to index)."""
 
     changefreq = "weekly"

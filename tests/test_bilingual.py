@@ -164,3 +164,28 @@ def test_a_newsletter_in_one_language_gets_no_language_findings(make_issue):
     issue = make_issue("Monolingual", status=Issue.Status.DRAFT, sections=[ROADS])
 
     assert language_findings(issue) == []
+
+
+def test_the_archive_page_shows_the_content_of_its_language(client, bilingual_issue, parse_html, make_issue):
+    issue = bilingual_issue(PARKS, ROADS, status=Issue.Status.SENT, intro="Welcome.", second_intro="Croeso.")
+
+    english = parse_html(client.get(issue.get_absolute_url()))
+    welsh = parse_html(client.get(f"/cy{issue.get_absolute_url()}"))
+
+    assert english.find("h1").text == "Spring news" and welsh.find("h1").text == "Newyddion y gwanwyn"
+    assert [h.text for h in english.find("article").find_all("h2", id=True)][1:] == ["Parks", "Roads"]
+    assert [h.text for h in welsh.find("article").find_all("h2", id=True)][1:] == ["Parciau", "Roads"]
+    assert "Croeso." in welsh.find("article").text and "Welcome." not in welsh.find("article").text
+    roads = next(s for s in welsh.find_all("section") if "Roads" in s.text and "Parciau" not in s.text)
+    assert roads.attrs.get("lang") == "en-GB"  # not written in Welsh: the English, said to be English
+    assert welsh.find("article").attrs.get("lang") is None
+    # The switch leads from one to the other.
+    assert any(a.attrs.get("hreflang") == "en-GB" for a in welsh.find_all("a"))
+
+
+def test_a_welsh_page_of_an_english_only_newsletter_says_its_content_is_english(client, make_issue, parse_html):
+    issue = make_issue("Plain", sections=[ROADS])
+
+    welsh = parse_html(client.get(f"/cy{issue.get_absolute_url()}"))
+
+    assert welsh.find("html").attrs["lang"] == "cy" and welsh.find("article").attrs["lang"] == "en-GB"

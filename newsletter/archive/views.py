@@ -17,9 +17,11 @@ from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 
+from newsletter import languages
 from newsletter.archive import access, structured
 from newsletter.archive.search import MAX_RESULTS, add_snippets, search_issues
 from newsletter.models import Comment, Issue, Newsletter, Section, Tag
+from newsletter.models.languages import issue_in, page_language, sections_in
 from newsletter.pagecache import cache_archive_page
 from newsletter.rendering import prepare_sections, top_level_sections
 
@@ -75,9 +77,14 @@ def issue_detail(request, newsletter_slug, slug):
     refused = access.refuse(request, issue)  # unlisted and subscribers-only issues (archive/access.py)
     if refused:
         return refused
+    # The content in the page's language (/cy/… Welsh, when the newsletter is written in it: models/languages.py).
+    language = page_language(issue.newsletter)
+    sections_in(issue.top_sections, language, issue.newsletter)
+    issue = issue_in(issue, language)
     edition = _edition_topics(request, issue)
     issue.top_sections = prepare_sections(issue.top_sections)
     context = {"issue": issue, "newsletter": issue.newsletter, "edition_topics": edition}
+    context["content_lang"] = "" if language == languages.current() else languages.bcp47(language)
     context["token_query"] = access.token_query(request)
     context["meta"] = structured.page_meta(issue, issue.top_sections)  # description, Open Graph, JSON-LD
     return access.mark(request, issue, render(request, "archive/issue.html", context))

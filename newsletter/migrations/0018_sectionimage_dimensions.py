@@ -30,10 +30,5 @@ class Migration(migrations.Migration):
             name="width",
             field=models.PositiveIntegerField(blank=True, editable=False, null=True),
         ),
-        migrations.AlterField(
-            model_name="sectionimage",
-            name="image",
-            field=models.ImageField(height_field="height", upload_to="sections/%Y/%m/", width_field="width"),
-        ),
         migrations.RunPython(fill_dimensions, migrations.RunPython.noop),
     ]

@@ -118,7 +118,9 @@ class SectionImage(models.Model):
     """An image in a section; stored under MEDIA_ROOT and linked with an absolute URL in emails."""
 
     section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="images")
-    image = models.ImageField(upload_to="sections/%Y/%m/", width_field="width", height_field="height")
+    # The size is read here at upload, not by ImageField's width_field: that reads the file every time a row
+    # is loaded without one, and a file missing from disk would then break every page listing the image.
+    image = models.ImageField(upload_to="sections/%Y/%m/")
     width = models.PositiveIntegerField(null=True, blank=True, editable=False)
     height = models.PositiveIntegerField(null=True, blank=True, editable=False)
     alt_text = models.CharField(max_length=300, help_text="Describe the image for people who cannot see it.")
@@ -129,6 +131,14 @@ class SectionImage(models.Model):
 
     def __str__(self):
         return self.alt_text
+
+    def save(self, *args, **kwargs):
+        if self.image and (self.width is None or not self.image._committed):
+            try:
+                self.width, self.height = self.image.width, self.image.height
+            except (OSError, ValueError):  # not on disk, or not an image Pillow reads: size unknown
+                self.width = self.height = None
+        super().save(*args, **kwargs)
 
 
 class CommentQuerySet(models.QuerySet):

@@ -69,6 +69,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # static files, before anything that touches the session
     "csp.middleware.CSPMiddleware",
+    # A cached archive page is served here in one round trip, before sessions, language, CSRF and auth.
+    "newsletter.pagecache.ArchivePageCache",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",  # after sessions, before common: /cy/ pages are Welsh
     "django.middleware.common.CommonMiddleware",

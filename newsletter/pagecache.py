@@ -1,9 +1,15 @@
 """The archive's page cache: rendered pages kept in Django's cache (Redis when REDIS_URL is set).
 
-Every cached page's key holds the archive's current version, a random token kept
-in the cache under VERSION_KEY. Any change to what the archive shows replaces the
-token, so every page renders afresh on its next request; the old entries are never
-read again and expire after ARCHIVE_CACHE_SECONDS. A site-wide version is coarse,
+Served early: ArchivePageCache sits near the top of MIDDLEWARE (after security, static files and
+CSP, before sessions, language, CSRF and auth), so a hit costs one cache round trip (Redis MGET of
+the version token and the page) and none of the middleware below it. Views opt in with
+@cache_archive_page, which only marks the request; the middleware stores what such a view answered
+once it has passed back through the middleware below (cookies, Vary, CSRF all known by then).
+
+Every stored page holds the archive's version at the time it was looked up (before rendering), a
+random token kept in the cache under VERSION_KEY, and is served only while the token is unchanged.
+Any change to what the archive shows replaces the token, so every page renders afresh on its next
+request; the old entries are overwritten or expire after ARCHIVE_CACHE_SECONDS. A site-wide version is coarse,
 but issues change a few times a week, while one issue changes the home page, its
 newsletter's list, tag pages and search results alike.
 
@@ -17,14 +23,15 @@ What replaces the token:
 - `archive_changed()`, which code that writes with QuerySet.update() or
   bulk_create() should call itself.
 
-Each language's copy of a page has its own key (the language is in it); the token is the same for
+Each language's copy of a page has its own key (the language is in it, taken from the path as
+LocaleMiddleware does: /cy/… is Welsh, anything else the default); the token is the same for
 every language, so one change renews the English and the Welsh pages alike.
 
 The token is replaced after the transaction commits: a page rendered from the old
-rows can only be stored under the old token, never under the new one.
+rows can only be stored with the old token, never with the new one.
 
-Conditional GET still comes from ConditionalGetMiddleware: a cached page keeps the
-ETag computed when it was rendered, so a reader's If-None-Match gets a 304.
+Conditional GET: a cached page keeps the ETag computed when it was rendered, and a hit answers a
+reader's If-None-Match with a 304 itself (ConditionalGetMiddleware, below it, does so on a miss).
 
 If the cache itself fails (Redis down), pages are rendered as if uncached.
 """
@@ -41,12 +48,12 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import translation
-from django.utils.cache import has_vary_header, set_response_etag
+from django.utils.cache import get_conditional_response, has_vary_header, set_response_etag
 
 logger = logging.getLogger(__name__)
 
 VERSION_KEY = "archive-version"
-PAGE_KEY = "archive-page:{version}:{language}:{method}:{digest}"
+PAGE_KEY = "archive-page:{language}:{method}:{digest}"
 
 
 def archive_version():
@@ -74,7 +81,7 @@ def _new_version():
 
 
 def cache_archive_page(view):
-    """Serve a GET from the page cache when it holds a fresh copy; store what the view renders.
+    """Mark a view's pages for the page cache (ArchivePageCache serves and stores them).
 
     Only plain public pages are stored: a 200 that set no cookie and did not read the
     session or use a CSRF token (either would make the page differ between readers).
@@ -82,27 +89,41 @@ def cache_archive_page(view):
 
     @functools.wraps(view)
     def cached_view(request, *args, **kwargs):
+        request.archive_page_cacheable = True
+        return view(request, *args, **kwargs)
+
+    return cached_view
+
+
+class ArchivePageCache:
+    """Serve a GET or HEAD from the page cache in one round trip; store what a marked view rendered."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
         timeout = settings.ARCHIVE_CACHE_SECONDS
         if not timeout or request.method not in ("GET", "HEAD"):
-            return view(request, *args, **kwargs)
+            return self.get_response(request)
+        key = _page_key(request)
         try:
-            key = _page_key(request)
-            stored = cache.get(key)
+            found = cache.get_many([VERSION_KEY, key])
+            version = found.get(VERSION_KEY) or archive_version()
         except Exception:
             logger.warning("Archive page cache unavailable; rendering without it", exc_info=True)
-            return view(request, *args, **kwargs)
-        if stored is not None:
-            return _from_stored(stored)
-        response = view(request, *args, **kwargs)
-        if _storable(request, response):
-            set_response_etag(response)
+            return self.get_response(request)
+        stored = found.get(key)
+        if stored is not None and stored.get("version") == version:
+            return _from_stored(request, stored)
+        response = self.get_response(request)
+        if getattr(request, "archive_page_cacheable", False) and _storable(request, response):
+            if not response.has_header("ETag"):
+                set_response_etag(response)
             try:
-                cache.set(key, _to_stored(response), timeout)
+                cache.set(key, _to_stored(response, version), timeout)
             except Exception:
                 logger.warning("Could not store an archive page in the cache", exc_info=True)
         return response
-
-    return cached_view
 
 
 def _page_key(request):
@@ -110,9 +131,8 @@ def _page_key(request):
     # HEAD and GET share an entry: the same page, its body dropped by the server for HEAD. Each language
     # has its own entry (the path tells them apart too, /cy/…, but a page is only ever served in the
     # language it was rendered in); one version token covers every language, so a change renews them all.
-    return PAGE_KEY.format(
-        version=archive_version(), language=translation.get_language() or "", method="GET", digest=digest
-    )
+    language = translation.get_language_from_path(request.path_info) or settings.LANGUAGE_CODE
+    return PAGE_KEY.format(language=language, method="GET", digest=digest)
 
 
 def _storable(request, response):
@@ -129,15 +149,17 @@ def _storable(request, response):
     )
 
 
-def _to_stored(response):
+def _to_stored(response, version):
     headers = {k: v for k, v in response.items() if k.lower() not in ("content-length", "date")}
-    return {"status": response.status_code, "headers": headers, "content": response.content}
+    return {"version": version, "status": response.status_code, "headers": headers, "content": response.content}
 
 
-def _from_stored(stored):
+def _from_stored(request, stored):
     response = HttpResponse(stored["content"], status=stored["status"])
     for name, value in stored["headers"].items():
         response[name] = value
+    if request.method == "GET":
+        response = get_conditional_response(request, etag=response.get("ETag"), response=response)
     return response
 
 

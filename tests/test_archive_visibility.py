@@ -302,3 +302,14 @@ def test_a_page_opened_by_a_token_is_never_stored_in_the_shared_cache(client, le
     reader.delete()  # deleting a subscriber changes nothing the archive caches
 
     assert client.get(url).status_code == 403
+
+
+def test_the_welsh_pages_follow_the_same_rule(client, newsletter, levels, parse_html):
+    path = levels[V.SUBSCRIBERS].get_absolute_url()  # in English, before a Welsh page makes Welsh the active language
+    assert shown(client.get(f"/cy/{newsletter.slug}/")) == {V.PUBLIC}
+    assert shown(client.get(f"/cy/{newsletter.slug}/feed/")) == {V.PUBLIC}
+
+    response = client.get(f"/cy{path}")
+
+    assert response.status_code == 403 and not shown(response)
+    assert parse_html(response).find("h1").text == "Mae’r rhifyn hwn ar gyfer tanysgrifwyr"

@@ -6,6 +6,8 @@ import pytest
 from newsletter.models import Subscriber, Subscription, Suppression
 from tests.browser_helpers import log_in_as_editor
 from tests.conftest import screenshot
+from tests.services import require_service
+from tests.test_browser_axe import AXE, DJANGO_ADMIN_EXCLUDE, FAILING_IMPACTS, run_axe
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -40,6 +42,7 @@ def test_upload_an_unknown_csv_map_it_preview_and_import(page, live_server, news
     assert "2023-05-07 00:00 UTC" in preview.inner_text()
     assert not Subscriber.objects.exists()
     screenshot(page, "subscriber-import-mapping")
+    violations = run_axe(page, AXE.read_text(), exclude=DJANGO_ADMIN_EXCLUDE) if AXE.exists() else None
 
     page.get_by_role("button", name="Import", exact=True).click()
     page.get_by_text("1 subscriptions activated").wait_for()
@@ -50,3 +53,6 @@ def test_upload_an_unknown_csv_map_it_preview_and_import(page, live_server, news
     assert not Subscriber.objects.filter(email__in=["uma@example.org", "wes@example.org"]).exists()
     rejects = page.locator(".import-rejects").inner_text()
     assert "uma@example.org" in rejects and "unknown status “aktiv” in “Zustand”" in rejects
+    require_service(violations is not None, "the axe check needs axe-core (run `make axe`)")
+    serious = [v for v in violations if v[1] in FAILING_IMPACTS]
+    assert not serious, serious  # the mapping step with its preview passes axe

@@ -29,7 +29,13 @@ from newsletter.addresses import (  # noqa: F401
 from newsletter.models import Newsletter, Subscriber, Subscription, Suppression, email_hash
 from newsletter.subscribers import formats
 from newsletter.subscribers.confirmations import request_confirmation
-from newsletter.subscribers.lifecycle import LEFT, editor_consent_text, record_consent, record_left_elsewhere
+from newsletter.subscribers.lifecycle import (
+    LEFT,
+    editor_consent_text,
+    record_consent,
+    record_left_elsewhere,
+    suppress_strangers,
+)
 
 CSV_COLUMNS = ("email", "name", "newsletters", "consent")
 IMPORT_BATCH = 1000
@@ -278,16 +284,17 @@ def _bytes_read(stream):
 @transaction.atomic
 def _import_batch(rows, newsletters, consent_text, send_confirmations, report):
     now = timezone.now()
-    joining = []
-    for row in rows:
-        if row.status in formats.LEAVING:
-            chosen = [newsletters[slug] for slug in row.slugs]
+    leaving = [row for row in rows if row.status in formats.LEAVING]
+    if leaving:
+        known = set(Subscriber.objects.filter(email__in=[r.email for r in leaving]).values_list("email", flat=True))
+        strangers = [(r.email, r.status == formats.BOUNCED) for r in leaving if r.email not in known]
+        report.suppressed += suppress_strangers(strangers) if strangers else 0
+        for row in (r for r in leaving if r.email in known):
             bounced = row.status == formats.BOUNCED
             note = f"{row.consent_text.split(';')[0]}: {'bounced' if bounced else 'unsubscribed'} there"
+            chosen = [newsletters[slug] for slug in row.slugs]
             report.suppressed += record_left_elsewhere(row.email, chosen, bounced=bounced, note=note, now=now)
-        else:
-            joining.append(row)
-    rows = joining
+        rows = [row for row in rows if row.status not in formats.LEAVING]
     by_email = {row.email: row for row in rows}
     emails = list(by_email)
     suppressed = set(

@@ -36,7 +36,7 @@ from newsletter.addresses import (  # noqa: F401
     display_address,
     normalise_address,
 )
-from newsletter.models import Subscriber, Subscription, Suppression, topic_key
+from newsletter.models import Subscriber, Subscription, Suppression, email_hash, topic_key
 from newsletter.subscribers.confirmations import ConfirmationPlan, request_confirmation
 
 LEFT = (Subscription.Status.UNSUBSCRIBED, Subscription.Status.BOUNCED)
@@ -280,6 +280,22 @@ def record_left_elsewhere(address, newsletters, *, bounced, note, now=None):
             },
         )
     return end_subscriptions(subscriber, [n.pk for n in newsletters], Reason.IMPORTED).suppressed
+
+
+def suppress_strangers(entries):
+    """[(address, bounced)] that another tool says left or bounced and that have no subscriber here: listed on the
+    suppression list in one query (record_left_elsewhere's rule for them; a reason already listed is kept)."""
+    Suppression.objects.bulk_create(
+        [
+            Suppression(
+                email_hash=email_hash(address),
+                reason=Suppression.Reason.BOUNCED if bounced else Suppression.Reason.UNSUBSCRIBED,
+            )
+            for address, bounced in entries
+        ],
+        ignore_conflicts=True,
+    )
+    return len(entries)
 
 
 # Preferences ----------------------------------------------------------------------------------

@@ -25,8 +25,10 @@ from newsletter.models.languages import issue_in, page_language, sections_in
 from newsletter.pagecache import cache_archive_page
 from newsletter.rendering import prepare_sections, top_level_sections
 
-# Long text that lists of issues never show.
-LIST_DEFERRED = ("search_text", "intro", "sign_off")
+# Long text no archive page shows: what was mailed, the send plan and the search text (up to 400 KB each).
+PAGE_DEFERRED = ("search_text", "sent_html", "sent_text", "send_plan")
+# …and lists of issues show no introduction or sign-off either.
+LIST_DEFERRED = (*PAGE_DEFERRED, "intro", "sign_off")
 
 
 @cache_archive_page
@@ -64,6 +66,7 @@ def issue_detail(request, newsletter_slug, slug):
     issue = get_object_or_404(
         Issue.objects.published()
         .select_related("newsletter")
+        .defer(*PAGE_DEFERRED)
         .prefetch_related(
             "tags",
             Prefetch("sections", queryset=top_level_sections(), to_attr="top_sections"),

@@ -83,3 +83,11 @@ def test_an_oversize_upload_is_refused_with_the_limit(editor_client, newsletter,
     response = upload(editor_client, EXPORTS / "other_tool.csv")
 
     assert "The file is too large (" in response.text and "the limit is 100" in response.text
+
+
+def test_a_binary_upload_is_refused_as_not_csv(editor_client, newsletter):
+    file = SimpleUploadedFile("list.xlsx", b"PK\x03\x04\x00\x00binary", "application/octet-stream")
+
+    response = editor_client.post(reverse(URL), {"file": file})
+
+    assert "This is a binary file, not CSV text" in response.text and not Subscriber.objects.exists()

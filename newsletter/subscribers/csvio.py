@@ -179,6 +179,10 @@ def _check_file(stream):
             f"The file is too large ({size:,} bytes; the limit is {limit:,}, set by SUBSCRIBER_IMPORT_MAX_BYTES). "
             "Split it, or import it with the import_subscribers command after raising the limit."
         )
+    try:
+        formats.read_header(stream)
+    except formats.MappingError as exc:
+        raise ImportFileError(str(exc)) from exc
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
     reader = csv.reader(text)
     try:

@@ -173,6 +173,10 @@ def parse_date(text, column="date"):
 
 def read_header(stream):
     """The header row of a CSV file (a binary stream), names as written; the stream rewound."""
+    if b"\x00" in stream.read(8192):
+        stream.seek(0)
+        raise MappingError("This is a binary file, not CSV text (export the list as CSV).")
+    stream.seek(0)
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
     try:
         header = next(csv.reader(text), [])

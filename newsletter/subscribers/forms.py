@@ -257,7 +257,7 @@ class ImportForm(forms.Form):
     file = forms.FileField(
         label="CSV file",
         help_text="Header row: email,name,newsletters,consent. Newsletters as slugs joined with ; "
-        "and consent yes or no.",
+        "and consent yes or no. Or another tool's export, or any CSV: you choose its columns next.",
     )
     send_confirmations = forms.BooleanField(
         label="Email a confirmation link to rows with consent “no”",

@@ -15,8 +15,10 @@ import base64
 import datetime
 import hashlib
 import hmac
+import json
 import re
 import time
+import zlib
 
 from django.conf import settings
 from django.core import signing
@@ -30,8 +32,33 @@ class BadToken(Exception):
     """The link was altered, has expired, or is not a link of ours."""
 
 
-def _dumps(purpose, value):
-    return signing.dumps(value, salt=f"newsletter.{purpose}", compress=True)
+def _dumps(purpose, value, now=None):
+    """signing.dumps(value, salt="newsletter.<purpose>", compress=True), byte for byte, with the HMAC key
+    derived once per purpose (issue 17: a send makes two tokens per recipient; Django derives the key and
+    builds two signer objects for each). signing.loads reads it; tests/test_tokens_fast.py compares the two."""
+    data = json.dumps(value, separators=(",", ":")).encode("latin-1")
+    compressed = zlib.compress(data) if len(data) > 9 else data  # (never shorter below 10 bytes)
+    body = "." + _b64(compressed) if len(compressed) < len(data) - 1 else _b64(data)
+    signed = f"{body}:{signing.b62_encode(int(time.time() if now is None else now))}"
+    mac = _signing_mac(purpose, settings.SECRET_KEY).copy()
+    mac.update(signed.encode())
+    return f"{signed}:{_b64(mac.digest())}"
+
+
+def _b64(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+_signing_macs = {}
+
+
+def _signing_mac(purpose, secret):
+    """Django's salted_hmac key for Signer(salt="newsletter.<purpose>"): sha256(salt + "signer" + secret)."""
+    mac = _signing_macs.get((purpose, secret))
+    if mac is None:
+        key = hashlib.sha256(f"newsletter.{purpose}signer".encode() + secret.encode()).digest()
+        mac = _signing_macs[(purpose, secret)] = hmac.new(key, digestmod=hashlib.sha256)
+    return mac
 
 
 def _loads(purpose, token, max_age=None):

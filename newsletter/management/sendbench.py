@@ -164,7 +164,7 @@ def _raw_child(port, template, envelope_from, addresses, write_fd):
 
 
 def raw_loop(port, template, envelope_from, addresses, processes):
-    """Send one copy per (address, name) with `processes` forked processes; returns (sent, seconds)."""
+    """Send one copy per (address, name) with `processes` forked processes; returns (sent, seconds, cpu seconds)."""
     read_fd, write_fd = os.pipe()
     started = time.perf_counter()
     children = []
@@ -181,9 +181,11 @@ def raw_loop(port, template, envelope_from, addresses, processes):
                 os._exit(code)
         children.append(pid)
     os.close(write_fd)
+    cpu = 0.0
     for pid in children:
-        os.waitpid(pid, 0)
+        _, _, usage = os.wait4(pid, 0)
+        cpu += usage.ru_utime + usage.ru_stime
     seconds = time.perf_counter() - started
     with os.fdopen(read_fd) as results:
         sent = sum(int(line) for line in results.read().split())
-    return sent, seconds
+    return sent, seconds, cpu

@@ -254,7 +254,7 @@ class Command(BaseCommand):
         else:
             before = sink.messages() if sink else None
         port = sink.port if sink else settings.EMAIL_PORT
-        sent, seconds = raw_loop(port, sample.raw, sample.envelope_from, addresses, processes)
+        sent, seconds, cpu = raw_loop(port, sample.raw, sample.envelope_from, addresses, processes)
         if isinstance(sink, CountingSink):
             time.sleep(0.2)
             delivered, duplicates = sink.count(BENCH_DOMAIN)
@@ -267,6 +267,7 @@ class Command(BaseCommand):
         return {
             "raw_messages_per_second": raw_rate,
             "raw_seconds": round(seconds, 2),
+            "raw_cpu_us_per_recipient": round(cpu * 1e6 / max(sent, 1)),
             "raw_delivered": delivered,
             "raw_duplicates": duplicates,
             "ratio_to_raw": round(product_rate / raw_rate, 2) if raw_rate else None,

@@ -41,14 +41,19 @@ from django.views.decorators.http import require_GET, require_POST
 
 from newsletter.editor import paste, presend, structure
 from newsletter.editor.review import EMAIL_PREVIEW_CSP, _sample_copy
+from newsletter.languages import bcp47
 from newsletter.markup import markdown_problems
 from newsletter.models import Issue, Section
+from newsletter.models.languages import language_name
 
 SECTION_FIELDS = (
     *("heading", "kind", "body_markdown", "source", "event_date", "event_time", "venue", "fee", "booking"),
     "topics",  # the ids of the section's topics (the newsletter's own), sorted
+    # A bilingual newsletter's second language (models/languages.py), beside the first on the screen.
+    *("second_heading", "second_body_markdown", "second_source", "second_venue", "second_fee", "second_booking"),
 )
-ISSUE_FIELDS = ("subject", "preheader", "visibility")
+ISSUE_FIELDS = ("subject", "preheader", "visibility", "second_subject", "second_preheader")
+MARKDOWN_FIELDS = ("body_markdown", "booking", "second_body_markdown", "second_booking")
 PRESENCE_SECONDS = 60
 MAX_BODY = 2_000_000
 
@@ -171,6 +176,9 @@ def issue_json(issue, user):
         "version": _version(issue, ISSUE_FIELDS),
         **_fields(issue, ISSUE_FIELDS),
         "topics": [{"id": topic.pk, "name": topic.name} for topic in newsletter.topics.all()],
+        "languages": [
+            {"code": code, "name": language_name(code), "lang": bcp47(code)} for code in newsletter.languages
+        ],
         "sections": top,
         "findings": _findings(issue),
         "others": _presence(issue.pk, user),
@@ -222,6 +230,7 @@ def compose(request, pk):
         "opts": Issue._meta,
         "paste_limit": paste.MAX_PASTE_CHARS,
         "kinds": [(value, label) for value, label in Section.Kind.choices if value != Section.Kind.DIGEST_ITEM],
+        "languages": [(language_name(code), bcp47(code)) for code in issue.newsletter.languages],
         "visibilities": Issue.Visibility.choices,
     }
     return render(request, "admin/newsletter/issue/compose.html", context)
@@ -279,7 +288,7 @@ def save_section(request, pk, section_id):
         form = SectionFields(values, instance=section)
         form.fields["topics"].queryset = issue.newsletter.topics.all()
         unsafe = {}
-        for name in ("body_markdown", "booking"):
+        for name in MARKDOWN_FIELDS:
             problems = markdown_problems(str(values.get(name) or ""))
             if problems:
                 unsafe[name] = " ".join(problems) + " Remove it; it would not reach readers."

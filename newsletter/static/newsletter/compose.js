@@ -6,7 +6,9 @@ const $ = (selector, scope = document) => scope.querySelector(selector);
 const urls = root.dataset;
 const csrf = $("input[name=csrfmiddlewaretoken]", root).value;
 const STORE = `compose:${urls.issue}:`;
-const SECTION_FIELDS = ["heading", "kind", "body_markdown", "source", "event_date", "event_time", "venue", "fee", "booking"];
+const SECTION_FIELDS = ["heading", "kind", "body_markdown", "source", "event_date", "event_time", "venue", "fee", "booking",
+  // A bilingual newsletter's second language: its fields are on the page only then (compose.html).
+  "second_heading", "second_body_markdown", "second_source", "second_venue", "second_fee", "second_booking"];
 const AUTOSAVE_MS = 2000;
 // Its own file, loaded by its hashed static URL (compose.html's data-parts-module) rather than a relative import.
 const { fillParts, setupParts } = await import(urls.partsModule);
@@ -501,7 +503,10 @@ body.addEventListener("paste", async (event) => {
 // Subject, preheader, and how they show in an inbox ------------------------------------------------------
 function truncate(text, limit) { return text.length > limit ? `${text.slice(0, limit - 1).trimEnd()}…` : text; }
 function fillEnvelope() {
-  for (const name of ["subject", "preheader", "visibility"]) $(`#compose-${name}`).value = issue[name];
+  for (const name of ["subject", "preheader", "visibility", "second_subject", "second_preheader"]) {
+    const field = $(`#compose-${name}`);
+    if (field) field.value = issue[name] ?? "";
+  }
   updateEnvelope();
 }
 function updateEnvelope() {

@@ -15,7 +15,7 @@ from django.utils.translation import gettext, pgettext, pgettext_lazy
 
 from newsletter import tokens
 from newsletter.markup import markdown_to_html
-from newsletter.models import Section, SectionImage
+from newsletter.models import Link, Section, SectionImage
 from newsletter.models.languages import issue_in, sections_in
 
 # Issue → email ---------------------------------------------------------------------
@@ -209,6 +209,28 @@ def top_level_sections():
         .annotate(has_images=has_images)
         .prefetch_related(links, Prefetch("items", queryset=items, to_attr="ordered_items"))
     )
+
+
+def load_top_sections(issue):
+    """What top_level_sections() gives for one issue (the top-level sections in order, each with `ordered_items`,
+    both with `ordered_links` and `has_images`) in two queries whatever the nesting: all the issue's sections,
+    then all their links. The archive's issue page uses it (issue 17: four prefetch queries were two)."""
+    has_images = Exists(SectionImage.objects.filter(section=OuterRef("pk")))
+    sections = list(Section.objects.filter(issue=issue).annotate(has_images=has_images).order_by("position", "id"))
+    links = {}
+    for link in Link.objects.filter(section__issue=issue).order_by("position", "id"):
+        links.setdefault(link.section_id, []).append(link)
+    top, items = [], {}
+    for section in sections:
+        Section.issue.field.set_cached_value(section, issue)
+        section.ordered_links = links.get(section.pk, [])
+        if section.parent_id is None:
+            top.append(section)
+        else:
+            items.setdefault(section.parent_id, []).append(section)
+    for section in top:
+        section.ordered_items = items.get(section.pk, [])
+    return top
 
 
 class PreparedSections(list):

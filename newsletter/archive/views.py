@@ -23,7 +23,7 @@ from newsletter.archive.search import MAX_RESULTS, add_snippets, search_issues
 from newsletter.models import Comment, Issue, Newsletter, Section, Tag
 from newsletter.models.languages import issue_in, page_language, sections_in
 from newsletter.pagecache import cache_archive_page
-from newsletter.rendering import prepare_sections, top_level_sections
+from newsletter.rendering import load_top_sections, prepare_sections
 
 # Long text no archive page shows: what was mailed, the send plan and the search text (up to 400 KB each).
 PAGE_DEFERRED = ("search_text", "sent_html", "sent_text", "send_plan")
@@ -69,7 +69,6 @@ def issue_detail(request, newsletter_slug, slug):
         .defer(*PAGE_DEFERRED)
         .prefetch_related(
             "tags",
-            Prefetch("sections", queryset=top_level_sections(), to_attr="top_sections"),
             Prefetch(
                 "comments", queryset=Comment.objects.visible().order_by("position", "id"), to_attr="visible_comments"
             ),
@@ -82,6 +81,7 @@ def issue_detail(request, newsletter_slug, slug):
         return refused
     # The content in the page's language (/cy/… Welsh, when the newsletter is written in it: models/languages.py).
     language = page_language(issue.newsletter)
+    issue.top_sections = load_top_sections(issue)
     sections_in(issue.top_sections, language, issue.newsletter)
     issue = issue_in(issue, language)
     edition = _edition_topics(request, issue)

@@ -174,3 +174,20 @@ def test_a_newsletter_in_one_language_sends_as_before(
     assert renders == [settings.LANGUAGE_CODE]
     assert not issue.editions.exists()
     assert not Delivery.objects.filter(issue=issue).exclude(edition=None).exists()
+
+
+def test_a_test_send_of_a_bilingual_issue_sends_each_language(council, make_issue, smtp_server):
+    server = smtp_server()
+    issue = make_issue(
+        "Spring news",
+        newsletter=council,
+        status=Issue.Status.DRAFT,
+        second_title="Newyddion y gwanwyn",
+        sections=[{"heading": "Parks", "body_markdown": ENGLISH, "second_body_markdown": WELSH}],
+    )
+
+    assert workflow.send_test(issue, ["editor@example.org"]) == 2
+
+    subjects = sorted(message["Subject"] for message in server.parsed())
+    assert subjects == ["[Test] Newyddion y gwanwyn", "[Test] Spring news"]
+    assert not Delivery.objects.exists()

@@ -162,7 +162,7 @@ class SubscriberAdmin(admin.ModelAdmin):
     def get_fields(self, request, obj=None):
         if obj is None:
             return ["email", "name", "newsletters", "consent_given"]
-        return ["email", "name", *self.readonly_fields]
+        return ["email", "name", "language", *self.readonly_fields]
 
     def get_readonly_fields(self, request, obj=None):
         return [] if obj is None else ["email", *self.readonly_fields]

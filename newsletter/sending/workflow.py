@@ -184,21 +184,26 @@ def progress(issue):
 
 
 def send_test(issue, addresses):
-    """Send one copy of the issue as it is now to each address, marked [Test]; touches no Delivery."""
-    rendered = render_issue(issue)
-    email = IssueEmail(issue, subject=f"[Test] {rendered.subject}", html=rendered.html, text=rendered.text)
+    """Send one copy of the issue as it is now to each address, marked [Test], in each of the newsletter's
+    languages (a bilingual newsletter's two: the editor checks both); touches no Delivery."""
+    emails = []
+    for language in issue.newsletter.languages:
+        rendered = render_issue(issue, language=language)
+        subject = f"[Test] {rendered.subject}"
+        emails.append(IssueEmail(issue, subject=subject, html=rendered.html, text=rendered.text, language=language))
     sent = 0
     with open_transport() as transport:
         for address in addresses:
             subscriber = Subscriber.objects.filter(email=canonical_address(address)).first()
-            message = email.build(
-                delivery_id=None,
-                subscriber_id=subscriber.pk if subscriber else 0,
-                address=address.strip(),
-                name=subscriber.name if subscriber else "",
-            )
-            transport.send(message)
-            sent += 1
+            for email in emails:
+                message = email.build(
+                    delivery_id=None,
+                    subscriber_id=subscriber.pk if subscriber else 0,
+                    address=address.strip(),
+                    name=subscriber.name if subscriber else "",
+                )
+                transport.send(message)
+                sent += 1
     return sent
 
 

@@ -117,3 +117,17 @@ def test_a_copy_into_a_draft_starts_with_the_newsletters_default(rich_issue, new
     newsletter.save()
 
     assert rich_issue.copy_as_draft().visibility == V.SUBSCRIBERS
+
+
+@pytest.mark.django_db
+def test_an_editor_reads_a_subscribers_only_page_without_a_token_and_nobody_else_does(editor_client, make_issue):
+    from django.test import Client
+
+    issue = make_issue("Members only", status=Issue.Status.SENT, intro="Private words.", visibility=V.SUBSCRIBERS)
+
+    editor_view = editor_client.get(issue.get_absolute_url())
+    anyone = Client().get(issue.get_absolute_url())
+
+    assert editor_view.status_code == 200 and "Private words." in editor_view.content.decode()
+    assert editor_view["Cache-Control"] == "private, no-store"
+    assert anyone.status_code == 403 and "Private words." not in anyone.content.decode()

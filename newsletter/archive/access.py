@@ -6,7 +6,8 @@
   subscriber who still exists, as every web link in a subscriber's copy of the issue carries; the page is then
   private (never in the shared page cache), `noindex`, and sends no Referer. Without a good token (none, altered,
   expired, another issue's, or an erased subscriber's) every request gets the same invitation to subscribe, with
-  status 403 and nothing of the issue but its newsletter's name: no title, no preheader, no snippet.
+  status 403 and nothing of the issue but its newsletter's name: no title, no preheader, no snippet. An editor
+  logged in to the admin (the view-issue permission) reads the page without a token, privately, to check it.
 
 A token on a page that opens by its link is not needed: the reader is redirected to the address without it, so
 the cached page serves them and the address they share carries nothing of theirs.
@@ -33,10 +34,16 @@ def refuse(request, issue):
             kept = [(k, v) for k, v in request.GET.items() if k != TOKEN]
             return HttpResponseRedirect(request.path + (f"?{urlencode(kept)}" if kept else ""))
         return None
-    if _reader(token, issue) is None:
+    if _reader(token, issue) is None and not _editor(request):
         return invitation(request, issue)
     request.reader_private = True
     return None
+
+
+def _editor(request):
+    """An editor (who may view issues in the admin) reads every issue's page, privately, without a token."""
+    user = getattr(request, "user", None)
+    return user is not None and user.is_authenticated and user.has_perm("newsletter.view_issue")
 
 
 def _reader(token, issue):

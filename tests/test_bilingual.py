@@ -189,3 +189,17 @@ def test_a_welsh_page_of_an_english_only_newsletter_says_its_content_is_english(
     welsh = parse_html(client.get(f"/cy{issue.get_absolute_url()}"))
 
     assert welsh.find("html").attrs["lang"] == "cy" and welsh.find("article").attrs["lang"] == "en-GB"
+
+
+def test_lists_of_issues_name_each_in_the_pages_language(client, bilingual_issue, parse_html):
+    untitled = bilingual_issue(ROADS, status=Issue.Status.SENT, second_title="", slug="roads")
+    issue = bilingual_issue(PARKS, status=Issue.Status.SENT)  # the latest, on the home page
+
+    welsh = parse_html(client.get("/cy/council-news/"))
+    english = parse_html(client.get("/council-news/"))
+
+    welsh_titles = [a.text for a in welsh.find_all("a") if a.attrs.get("href", "").endswith(f"/{issue.slug}/")]
+    assert "Newyddion y gwanwyn" in welsh_titles
+    assert any(a.text == "Spring news" for a in english.find_all("a"))
+    assert any(a.text == untitled.title for a in welsh.find_all("a"))  # no Welsh title: the English one
+    assert any(a.text == "Newyddion y gwanwyn" for a in parse_html(client.get("/cy/")).find_all("a"))

@@ -21,14 +21,14 @@ from newsletter import languages
 from newsletter.archive import access, structured
 from newsletter.archive.search import MAX_RESULTS, add_snippets, search_issues
 from newsletter.models import Comment, Issue, Newsletter, Section, Tag
-from newsletter.models.languages import issue_in, page_language, sections_in
+from newsletter.models.languages import issue_in, page_language, sections_in, titles_in
 from newsletter.pagecache import cache_archive_page
 from newsletter.rendering import load_top_sections, prepare_sections
 
 # Long text no archive page shows: what was mailed, the send plan and the search text (up to 400 KB each).
 PAGE_DEFERRED = ("search_text", "sent_html", "sent_text", "send_plan")
 # …and lists of issues show no introduction or sign-off either.
-LIST_DEFERRED = (*PAGE_DEFERRED, "intro", "sign_off")
+LIST_DEFERRED = (*PAGE_DEFERRED, "intro", "sign_off", "second_intro", "second_sign_off")
 
 
 @cache_archive_page
@@ -46,6 +46,7 @@ def home(request):
         newsletter.latest_issue = latest_issues.get(newsletter.latest_issue_id)
         if newsletter.latest_issue:
             newsletter.latest_issue.newsletter = newsletter  # for its URL, without a query
+            titles_in([newsletter.latest_issue])  # in the page's language (models/languages.py)
     return render(request, "archive/home.html", {"newsletters": newsletters})
 
 
@@ -56,6 +57,7 @@ def newsletter_archive(request, slug):
     page = _page(request, issues, settings.ARCHIVE_PAGE_SIZE)
     for issue in page:
         issue.newsletter = newsletter
+    titles_in(page)  # in the page's language (models/languages.py)
     topics = newsletter.topics.order_by("position", "name").only("name", "slug", "newsletter_id")
     context = {"newsletter": newsletter, "page_obj": page, "topics": topics}
     return render(request, "archive/newsletter.html", context)
@@ -120,6 +122,7 @@ def tag_detail(request, slug):
     page = _page(request, issues, settings.ARCHIVE_PAGE_SIZE)
     if not page.paginator.count:
         raise Http404("No published issues have this tag.")
+    titles_in(page)
     return render(request, "archive/tag.html", {"tag": tag, "page_obj": page})
 
 

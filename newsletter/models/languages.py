@@ -109,6 +109,15 @@ def issue_in(issue, language):
     return shown
 
 
+def titles_in(issues, language=None):
+    """Lists of issues (read, never saved): each title in the page's language where its newsletter is written in
+    it (the first language's when blank). Touches only titles, so a list's deferred fields stay unread."""
+    for issue in issues:
+        if is_second(issue.newsletter, page_language(issue.newsletter, language)):
+            issue.title = _pick(issue, "title")
+    return issues
+
+
 def section_in(section, language, newsletter):
     """Show the section (a row fetched for reading, changed in place, never saved) in `language`: its text
     fields, body_html included, hold that language's text, each falling back to the newsletter's language when

@@ -203,3 +203,17 @@ def test_lists_of_issues_name_each_in_the_pages_language(client, bilingual_issue
     assert any(a.text == "Spring news" for a in english.find_all("a"))
     assert any(a.text == untitled.title for a in welsh.find_all("a"))  # no Welsh title: the English one
     assert any(a.text == "Newyddion y gwanwyn" for a in parse_html(client.get("/cy/")).find_all("a"))
+
+
+def test_the_review_previews_show_the_language_asked_for(editor_client, bilingual_issue):
+    issue = bilingual_issue(PARKS)
+
+    welsh = editor_client.get(f"/admin/editor/issue/{issue.pk}/preview/email/?language=cy").content.decode()
+    english = editor_client.get(f"/admin/editor/issue/{issue.pk}/preview/email/").content.decode()
+    web = editor_client.get(f"/admin/editor/issue/{issue.pk}/preview/web/?language=cy").content.decode()
+    review = editor_client.get(f"/admin/editor/issue/{issue.pk}/review/").content.decode()
+
+    assert "Parciau" in welsh and "Parks" not in welsh and '<html lang="cy"' in welsh
+    assert "Parks" in english and "Parciau" not in english
+    assert "Newyddion y gwanwyn" in web and "Parciau" in web
+    assert f"/admin/editor/issue/{issue.pk}/preview/email/?language=cy" in review

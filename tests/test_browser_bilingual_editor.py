@@ -64,6 +64,9 @@ def test_the_composer_writes_the_second_language_and_the_check_follows(page, liv
     page.get_by_label("Subject (Cymraeg)").blur()
     expect(page.locator("#compose-status")).to_contain_text("Saved ·", timeout=10_000)
     expect(findings).not_to_contain_text("Cymraeg", timeout=10_000)
+    # The preview in either language.
+    page.get_by_label("Preview in").select_option("cy")
+    expect(page.frame_locator("#preview-frame").get_by_role("heading", name="Parciau")).to_be_visible(timeout=10_000)
     screenshot(page, "bilingual-composer")
 
     section = Section.objects.get(issue=draft)

@@ -230,7 +230,7 @@ def compose(request, pk):
         "opts": Issue._meta,
         "paste_limit": paste.MAX_PASTE_CHARS,
         "kinds": [(value, label) for value, label in Section.Kind.choices if value != Section.Kind.DIGEST_ITEM],
-        "languages": [(language_name(code), bcp47(code)) for code in issue.newsletter.languages],
+        "languages": [(language_name(code), bcp47(code), code) for code in issue.newsletter.languages],
         "visibilities": Issue.Visibility.choices,
     }
     return render(request, "admin/newsletter/issue/compose.html", context)

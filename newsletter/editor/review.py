@@ -17,7 +17,7 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.html import format_html
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
@@ -27,6 +27,7 @@ from newsletter.editor import presend
 from newsletter.editor.tasks import check_issue_links
 from newsletter.markup import markdown_problems, markdown_to_html
 from newsletter.models import Issue
+from newsletter.models.languages import issue_in, language_name, sections_in
 from newsletter.rendering import HTML_SIZE_WARNING, personalise, prepare_sections, render_issue, top_level_sections
 from newsletter.sending import workflow
 from newsletter.tokens import preferences_url, unsubscribe_url
@@ -75,17 +76,25 @@ def _back(issue):
     return redirect(reverse("editor:review", args=[issue.pk]))
 
 
+def preview_language(issue, request):
+    """The language a preview shows (?language=cy): one of the newsletter's, else its first."""
+    asked = request.GET.get("language", "")
+    return asked if asked in issue.newsletter.languages else issue.newsletter.languages[0]
+
+
 def _sample_copy(issue, request):
-    """The email as the editor would receive it, personal links included."""
-    rendered = render_issue(issue)
+    """The email as the editor would receive it, personal links included, in ?language= (a bilingual newsletter's)."""
+    language = preview_language(issue, request)
+    rendered = render_issue(issue, language=language)
     name = request.user.get_full_name() or request.user.get_username()
-    html, text = personalise(
-        rendered.html,
-        rendered.text,
-        name=name,
-        unsubscribe_url=unsubscribe_url(0, issue.newsletter_id),
-        preferences_url=preferences_url(0),
-    )
+    with translation.override(language):  # the greeting and the links as that language's readers get them
+        html, text = personalise(
+            rendered.html,
+            rendered.text,
+            name=name,
+            unsubscribe_url=unsubscribe_url(0, issue.newsletter_id),
+            preferences_url=preferences_url(0),
+        )
     return rendered, html, text
 
 
@@ -102,6 +111,7 @@ def review(request, pk):
         "rendered": rendered,
         "text": text,
         "findings": presend.run(issue),
+        "other_languages": [(code, language_name(code)) for code in issue.newsletter.languages[1:]],
         "audience": workflow.audience_count(issue),
         "send_problems": workflow.can_send(issue, request.user),
         "can_send_permission": request.user.has_perm(Issue.SEND_PERMISSION),
@@ -141,9 +151,13 @@ def web_preview(request, pk):
         Issue.objects.select_related("newsletter").prefetch_related("tags"),
         pk=pk,
     )
-    issue.top_sections = prepare_sections(list(top_level_sections().filter(issue=issue)))
+    language = preview_language(issue, request)
+    sections = sections_in(list(top_level_sections().filter(issue=issue)), language, issue.newsletter)
+    issue = issue_in(issue, language)
+    issue.top_sections = prepare_sections(sections)
     issue.visible_comments = list(issue.comments.visible())
-    return render(request, "archive/issue.html", {"issue": issue, "newsletter": issue.newsletter, "preview": True})
+    with translation.override(language):
+        return render(request, "archive/issue.html", {"issue": issue, "newsletter": issue.newsletter, "preview": True})
 
 
 @require_POST

@@ -546,7 +546,7 @@ async function showPreview(reload) {
   if (view === "text") {
     frame.hidden = true;
     text.hidden = false;
-    try { text.textContent = await (await fetch(urls.textUrl, { credentials: "same-origin" })).text(); } catch { /* kept as it was */ }
+    try { text.textContent = await (await fetch(`${urls.textUrl}?language=${previewLanguage()}`, { credentials: "same-origin" })).text(); } catch { /* kept as it was */ }
     return;
   }
   frame.hidden = false;
@@ -556,8 +556,11 @@ async function showPreview(reload) {
   const anchor = !section ? "" : view === "web" ? "" : `#compose-${section.id}`;
   const current = frame.getAttribute("src") || "";
   const stamp = reload || !current.startsWith(base) ? Date.now() : new URL(current, location.href).searchParams.get("v");
-  frame.src = `${base}?v=${stamp}${anchor}`;
+  frame.src = `${base}?v=${stamp}&language=${previewLanguage()}${anchor}`;
 }
+// A bilingual newsletter: the preview in the language chosen beside the tabs (compose.html), else the first.
+function previewLanguage() { return $("#preview-language")?.value ?? ""; }
+$("#preview-language")?.addEventListener("change", () => showPreview(true));
 $(".composer-preview .tabs").addEventListener("click", (event) => {
   const tab = event.target.closest("[role=tab]");
   if (tab) chooseTab(tab);

@@ -30,7 +30,7 @@ UNSUBSCRIBE_URL = "%%UNSUBSCRIBE_URL%%"
 PREFERENCES_URL = "%%PREFERENCES_URL%%"
 # The recipient's reader token on every web link (newsletter/tokens.py): a subscribers-only issue opens for it, so the
 # links keep working whatever the issue's visibility becomes after it is mailed; other pages redirect it away.
-READER_TOKEN = "%%READER_TOKEN%%"
+READER_TOKEN = "%%READER_TOKEN" + "_" * 25 + "%%"  # as long as a token (tokens.READER_TOKEN_LENGTH)
 PLACEHOLDERS = (GREETING, UNSUBSCRIBE_URL, PREFERENCES_URL, READER_TOKEN)
 # Gmail clips messages whose HTML passes about 102 KB; we warn a little before that.
 HTML_SIZE_WARNING = 100 * 1024

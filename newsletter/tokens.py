@@ -103,7 +103,9 @@ def read_unsubscribe_token(token):
 
 # Reader tokens: "<subscriber id, hex>.<issued, base 36>.<HMAC-SHA256 of issue id and both, 16 bytes, base64url>".
 # Made once per recipient in the send's hot loop (mail/message.py), so one HMAC with a key derived once per issue,
-# no JSON or compression: ReaderTokens(issue_id)(subscriber_id).
+# no JSON or compression: ReaderTokens(issue_id)(subscriber_id). READER_TOKEN_LENGTH characters (ids below 16**10),
+# all of them quoted-printable literals, so the mail fills them into bytes encoded once (mail/message.py).
+READER_TOKEN_LENGTH = 41
 _READER_SALT = b"newsletter.reader:"
 _READER_TOKEN = re.compile(r"([0-9a-f]{1,12})\.([0-9a-z]{1,8})\.([A-Za-z0-9_-]{22})")
 
@@ -131,11 +133,11 @@ class ReaderTokens:
 
     def __init__(self, issue_id):
         self.issue_id = issue_id
-        self.stamp = _base36(int(time.time()))
+        self.stamp = _base36(int(time.time())).rjust(7, "0")
         self.key = _reader_key(settings.SECRET_KEY)
 
     def __call__(self, subscriber_id):
-        payload = f"{subscriber_id:x}.{self.stamp}"
+        payload = f"{subscriber_id:010x}.{self.stamp}"
         return f"{payload}.{_reader_mac(self.key, self.issue_id, payload)}"
 
 

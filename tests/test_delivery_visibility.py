@@ -119,3 +119,25 @@ def test_the_welcome_mail_links_a_subscribers_only_latest_issue_that_opens(clien
     [link] = [u for u in re.findall(r"https?://\S+", message.body) if latest.get_absolute_url() in u]
     assert client.get(link.replace("http://127.0.0.1:8000", "")).status_code == 200
     assert tokens.read_reader_token(link.partition("token=")[2], latest.pk) == reader.pk
+
+
+def test_the_token_filled_into_bytes_encoded_once_is_what_encoding_each_copy_gives(rich_issue):
+    """mail/message.py fills the reader token into a line's quoted-printable bytes made once per issue; the bytes are
+    those of filling the line and encoding it per recipient, and no line passes 76 characters."""
+    from newsletter.mail import message as mail_message
+    from newsletter.rendering import render_issue
+
+    rich_issue.visibility = V.SUBSCRIBERS  # its contents carry the token too
+    rendered = render_issue(rich_issue)
+    email = mail_message.IssueEmail(rich_issue, subject="S", html=rendered.html, text=rendered.text)
+    values = {mail_message.READER_TOKEN: tokens.reader_token(4321, rich_issue.pk)}
+    for segments, stuffed in ((email.html_segments, email.html_stuffed), (email.text_segments, email.text_stuffed)):
+        assert any(isinstance(s, mail_message._TokenLine) for s in segments)
+        plain = [str(s) if isinstance(s, mail_message._TokenLine) else s for s in segments]
+
+        fast = mail_message._encode_segments(segments, stuffed, values)
+        slow = mail_message._encode_segments(plain, stuffed, values)
+
+        assert fast == slow
+        assert max(len(line) for line in fast[0].split(b"\r\n")) <= 76
+        assert values[mail_message.READER_TOKEN].encode() in fast[0]

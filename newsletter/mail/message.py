@@ -13,8 +13,8 @@ from newsletter.languages import bcp47
 from newsletter.mail.addresses import bounce_address, unsubscribe_address, verp_address
 from newsletter.mail.headers import date_header, message_domain, message_id, sender
 from newsletter.mail.signing import DkimSigner, SignedEmail
-from newsletter.rendering import PLACEHOLDERS, fill, greetings, substitutions
-from newsletter.tokens import ReaderTokens, absolute, preferences_token, unsubscribe_token
+from newsletter.rendering import PLACEHOLDERS, READER_TOKEN, fill, greetings, substitutions
+from newsletter.tokens import READER_TOKEN_LENGTH, ReaderTokens, absolute, preferences_token, unsubscribe_token
 
 
 @dataclass
@@ -68,6 +68,27 @@ def _qp(value):
     return binascii.b2a_qp(value.replace("\r\n", "\n").encode("utf-8"), istext=True).replace(b"\n", b"\r\n")
 
 
+class _TokenLine(str):
+    """A line whose only placeholder is the reader token, with its quoted-printable bytes encoded once: the token
+    (quoted-printable literals only, as long as its placeholder) replaces the placeholder in those bytes, so lines
+    keep their length and their soft breaks. Any other value is filled and encoded like any other line."""
+
+    encoded: bytes
+    stuffed: bytes
+
+
+def _token_line(line):
+    others = [p for p in PLACEHOLDERS if p != READER_TOKEN and p in line]
+    if others or READER_TOKEN not in line:
+        return line
+    encoded = _qp(line)
+    if encoded.count(READER_TOKEN.encode()) != line.count(READER_TOKEN):  # a soft break fell inside one
+        return line
+    token_line = _TokenLine(line)
+    token_line.encoded, token_line.stuffed = encoded, _stuff_lines(encoded)
+    return token_line
+
+
 def _qp_segments(body):
     """Split a body into quoted-printable bytes encoded once (lines without placeholders) and lines to
     fill and encode per recipient. Quoted-printable treats each line on its own, so encoding line
@@ -80,7 +101,7 @@ def _qp_segments(body):
             if static:
                 segments.append(_qp("".join(static)))
                 static = []
-            segments.append(line)
+            segments.append(_token_line(line))
         else:
             static.append(line)
     if static:
@@ -97,8 +118,14 @@ def _stuff_lines(encoded):
 def _encode_segments(segments, stuffed, values):
     """(the part as sent, the same dot-stuffed): static segments were encoded and stuffed once."""
     raw, wire = [], []
+    token = values.get(READER_TOKEN, "")
+    token = token.encode() if len(token) == READER_TOKEN_LENGTH and token.isascii() else None
+    placeholder = READER_TOKEN.encode()
     for segment, segment_stuffed in zip(segments, stuffed, strict=True):
-        if segment_stuffed is None:
+        if segment_stuffed is None and token is not None and isinstance(segment, _TokenLine):
+            raw.append(segment.encoded.replace(placeholder, token))
+            wire.append(segment.stuffed.replace(placeholder, token))
+        elif segment_stuffed is None:
             encoded = _qp(fill(segment, values))
             raw.append(encoded)
             wire.append(_stuff_lines(encoded))

@@ -68,9 +68,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # static files, before anything that touches the session
-    "csp.middleware.CSPMiddleware",
-    # A cached archive page is served here in one round trip, before sessions, language, CSRF and auth.
+    # A cached archive page is served here in one round trip, before CSP (its header is stored with the page),
+    # sessions, language, CSRF and auth.
     "newsletter.pagecache.ArchivePageCache",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",  # after sessions, before common: /cy/ pages are Welsh
     "django.middleware.common.CommonMiddleware",
@@ -127,7 +128,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Django's backend, one redis.Redis client per pool rather than one per call (config/rediscache.py).
+    CACHES = {"default": {"BACKEND": "config.rediscache.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "newsletter_cache"}}
 

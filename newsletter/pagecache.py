@@ -1,8 +1,9 @@
 """The archive's page cache: rendered pages kept in Django's cache (Redis when REDIS_URL is set).
 
-Served early: ArchivePageCache sits near the top of MIDDLEWARE (after security, static files and
-CSP, before sessions, language, CSRF and auth), so a hit costs one cache round trip (Redis MGET of
-the version token and the page) and none of the middleware below it. Views opt in with
+Served early: ArchivePageCache sits near the top of MIDDLEWARE (after security and static files,
+before CSP, sessions, language, CSRF and auth), so a hit costs one cache round trip (Redis MGET of
+the version token and the page) and none of the middleware below it; the headers those added when
+the page rendered (CSP, X-Frame-Options, Content-Language, Vary) are stored with it. Views opt in with
 @cache_archive_page, which only marks the request; the middleware stores what such a view answered
 once it has passed back through the middleware below (cookies, Vary, CSRF all known by then).
 

@@ -107,3 +107,74 @@ def test_a_welsh_and_an_english_page_are_stored_apart(client, rich_issue, page_c
     assert stored(english)["content"] != stored(welsh)["content"]
     assert b'<html lang="cy"' in client.get(welsh).content  # both now from the cache
     assert b'<html lang="en-GB"' in client.get(english).content
+
+
+# The project's Redis backend (config/rediscache.py): one client per pool, on a real Redis --------------------
+
+OUR_REDIS = "config.rediscache.RedisCache"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_real_redis_a_hit_is_one_mget_and_an_edit_renews_the_page(
+    client, rich_issue, settings, redis_url, monkeypatch
+):
+    import redis
+
+    settings.ARCHIVE_CACHE_SECONDS = 600
+    settings.CACHES = {"default": {"BACKEND": OUR_REDIS, "LOCATION": redis_url}}
+    url = rich_issue.get_absolute_url()
+    first = client.get(url)
+    sent = []
+    execute = redis.Redis.execute_command
+
+    def counted(self, *args, **options):
+        sent.append(args[0])
+        return execute(self, *args, **options)
+
+    monkeypatch.setattr(redis.Redis, "execute_command", counted)
+    second = client.get(url)
+
+    assert sent == ["MGET"]  # one round trip: the version token and the page
+    assert second.content == first.content
+
+    rich_issue.title = "Renamed in the admin"
+    rich_issue.save()
+    assert "Renamed in the admin" in client.get(url).text
+
+
+def test_our_redis_backend_shares_one_client_between_threads_and_keeps_values_apart(settings, redis_url):
+    import threading
+
+    from django.core.cache import caches
+
+    settings.CACHES = {"default": {"BACKEND": OUR_REDIS, "LOCATION": redis_url}}
+    cache = caches.create_connection("default")
+    errors = []
+
+    def work(n):
+        for i in range(50):
+            cache.set(f"thread-{n}-{i}", (n, i), 30)
+            if cache.get(f"thread-{n}-{i}") != (n, i):
+                errors.append((n, i))
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert cache.get_many([f"thread-3-{i}" for i in range(50)]) == {f"thread-3-{i}": (3, i) for i in range(50)}
+    assert cache._cache.get_client() is cache._cache.get_client()  # made once, not per call
+
+
+def test_our_redis_backend_down_still_renders_the_archive(client, rich_issue, settings):
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    settings.ARCHIVE_CACHE_SECONDS = 600
+    settings.CACHES = {"default": {"BACKEND": OUR_REDIS, "LOCATION": f"redis://127.0.0.1:{port}/7"}}
+
+    assert client.get(rich_issue.get_absolute_url()).status_code == 200

@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 from newsletter.models import Issue, Section
 from tests.browser_helpers import log_in_as_editor
 from tests.conftest import screenshot
+from tests.test_browser_axe import DJANGO_ADMIN_EXCLUDE, FAILING_IMPACTS, axe_source, run_axe  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -73,3 +74,15 @@ def test_the_composer_writes_the_second_language_and_the_check_follows(page, liv
     assert (section.second_heading, section.second_body_markdown) == ("Parciau", "Mae'r parciau ar agor am wyth.")
     draft.refresh_from_db()
     assert draft.second_subject == "Newyddion y gwanwyn"
+
+
+@pytest.mark.parametrize("path", ["/admin/newsletter/issue/{pk}/change/", "/admin/editor/issue/{pk}/compose/"])
+def test_both_forms_have_no_serious_accessibility_violations(page, live_server, draft, axe_source, path):  # noqa: F811
+    log_in_as_editor(page.context, live_server)
+    page.goto(live_server.url + path.format(pk=draft.pk))
+    page.wait_for_load_state("load")
+    if "compose" in path:
+        expect(page.locator("#composer[data-ready=true]")).to_be_attached()
+    violations = run_axe(page, axe_source, exclude=DJANGO_ADMIN_EXCLUDE)
+    serious = [v for v in violations if v[1] in FAILING_IMPACTS]
+    assert not serious, serious

@@ -3,6 +3,8 @@ browser), in the confirmation and welcome mail and the pages their links open, c
 
 import pytest
 from django.core import mail
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from newsletter import tokens
 from newsletter.models import Subscriber, Subscription
@@ -96,3 +98,23 @@ def test_an_unknown_language_is_refused_with_its_name(post, council):
     assert response.status_code == 400
     assert "xx is not one of the available choices" in response.text
     assert not Subscriber.objects.exists()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(language=st.text(max_size=40))
+def test_any_language_sent_is_stored_as_one_of_the_sites_or_refused_whole(client, council, fresh_cache, language):
+    fresh_cache.clear()  # the rate limits count every example
+    Subscriber.objects.all().delete()
+
+    response = client.post(
+        "/api/subscribe/",
+        {"email": "ann@example.org", "newsletters": ["council-news"], "language": language},
+        content_type="application/json",
+    )
+
+    if response.status_code == 200:
+        assert Subscriber.objects.get().language in ("", "en-gb", "cy")
+        assert language in ("", "en-gb", "cy")
+    else:
+        assert response.status_code == 400 and "language" in response.json()["errors"]
+        assert not Subscriber.objects.exists()

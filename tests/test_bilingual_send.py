@@ -191,3 +191,12 @@ def test_a_test_send_of_a_bilingual_issue_sends_each_language(council, make_issu
     subjects = sorted(message["Subject"] for message in server.parsed())
     assert subjects == ["[Test] Newyddion y gwanwyn", "[Test] Spring news"]
     assert not Delivery.objects.exists()
+
+
+def test_review_and_send_says_how_many_get_each_language(council, make_issue, editor_client):
+    readers(council, ["cy", "en-gb", "", "cy", "cy"])
+    issue = make_issue("Spring news", newsletter=council, status=Issue.Status.DRAFT)
+
+    page = editor_client.get(f"/admin/editor/issue/{issue.pk}/review/").content.decode()
+
+    assert "5 active subscribers (2 in English, 3 in Cymraeg)" in page

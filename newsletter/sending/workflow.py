@@ -2,6 +2,7 @@
 
 can_send(issue, user=None) -> [reasons]   why it cannot be sent now; empty when it can
 audience_count(issue) -> int               how many would receive it now
+audience_languages(issue)                  a bilingual newsletter's: how many in each language
 start_send(issue, user=None)               DRAFT/SCHEDULED → SENDING; stores what is mailed; queues the send
 schedule(issue, when, user) / cancel_schedule(issue)
 pause(issue) / resume(issue) / retry_failed(issue)
@@ -31,6 +32,7 @@ from newsletter.models import (
     Subscriber,
     revisions,
 )
+from newsletter.models.languages import language_name
 from newsletter.rendering import render_issue
 from newsletter.sending import editions
 from newsletter.sending.queue import queue_batches, queue_send_issue
@@ -67,6 +69,15 @@ def can_send(issue, user=None):
 def audience_count(issue):
     """How many would receive it now: its newsletter's active subscribers, narrowed by a scheduled topic plan."""
     return editions.audience(issue, issue.send_plan).count()
+
+
+def audience_languages(issue):
+    """A bilingual newsletter: [(language name, how many would get it in that language now)]; [] otherwise."""
+    newsletter = issue.newsletter
+    if not newsletter.is_bilingual:
+        return []
+    counts = editions.language_counts(editions.audience(issue, issue.send_plan), newsletter)
+    return [(language_name(code), sum(counts.get(code, {}).values())) for code in newsletter.languages]
 
 
 def _plan(issue, mode, topics, segment=None):

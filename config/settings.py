@@ -325,6 +325,12 @@ CONSENT_TEXT = env.str(
     default="Yes, email me each issue of the newsletters I chose. "
     "I can leave at any time with the link in every email.",
 )
+# The same wording in Welsh, shown on the Welsh confirm page and recorded for those who confirm there.
+CONSENT_TEXT_CY = env.str(
+    "CONSENT_TEXT_CY",
+    default="Ydw, anfonwch bob rhifyn o'r cylchlythyrau a ddewisais ataf drwy e-bost. "
+    "Gallaf adael unrhyw bryd drwy'r ddolen ym mhob e-bost.",
+)
 PRIVACY_NOTICE_VERSION = env.str("PRIVACY_NOTICE_VERSION", default="2024-01")
 # Recorded when an editor (admin or CSV import) vouches that the person agreed.
 EDITOR_CONSENT_TEXT = env.str(

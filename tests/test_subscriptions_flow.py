@@ -337,3 +337,22 @@ def test_the_embedded_form_posts_without_a_csrf_token(weekly):
 
     assert response.status_code == 200
     assert Subscription.objects.get().method == Subscription.Method.EMBED
+
+
+def test_the_confirm_page_shows_the_wording_agreed_to_and_records_it_in_its_language(client, newsletter, settings):
+    from newsletter.models import Subscriber, Subscription
+    from newsletter.tokens import confirm_token
+
+    settings.CONSENT_TEXT, settings.CONSENT_TEXT_CY = "Yes, email me each issue.", "Ydw, anfonwch bob rhifyn ataf."
+    for address, prefix, wording in (
+        ("english@example.org", "", "Yes, email me each issue."),
+        ("cymraeg@example.org", "/cy", "Ydw, anfonwch bob rhifyn ataf."),
+    ):
+        subscriber = Subscriber.objects.create(email=address)
+        Subscription.objects.create(subscriber=subscriber, newsletter=newsletter, consent_text="(asked)")
+        url = f"{prefix}/subscribe/confirm/{confirm_token(subscriber.pk, [newsletter.pk])}/"
+        page = client.get(url).content.decode()
+        assert f"<q>{wording}</q>" in page
+        assert client.post(url).status_code == 200
+        subscription = Subscription.objects.get(subscriber=subscriber)
+        assert subscription.status == Subscription.Status.ACTIVE and subscription.consent_text == wording

@@ -53,6 +53,11 @@ def record_consent(subscription, method, text, now):
     subscription.consented_at = now
 
 
+def consent_text(language=""):
+    """The wording a reader agrees to, in the language they read it in (settings CONSENT_TEXT, CONSENT_TEXT_CY)."""
+    return settings.CONSENT_TEXT_CY if (language or "").startswith("cy") else settings.CONSENT_TEXT
+
+
 def editor_consent_text(editor=None):
     who = getattr(editor, "get_username", lambda: "")()
     return settings.EDITOR_CONSENT_TEXT + (f" (recorded by {who})" if who else "")
@@ -111,7 +116,7 @@ def subscribe(email, name, newsletters, method=Subscription.Method.FORM, topics=
             active.append(newsletter)
             continue
         subscription.status = Subscription.Status.PENDING
-        record_consent(subscription, method, settings.CONSENT_TEXT, now)
+        record_consent(subscription, method, consent_text(language), now)
         subscription.choose_topics((topics or {}).get(newsletter.pk, ()), method, now)
         subscription.save()
         pending.append(newsletter)
@@ -149,6 +154,8 @@ def confirm(subscriber_id, newsletter_ids, name="", language=""):
     for subscription in subscriptions:
         if subscription.status == Subscription.Status.PENDING:
             subscription.activate()
+            if language:  # they agreed to the wording the confirm page showed, in its language
+                subscription.consent_text = consent_text(language)
             subscription.save()
             activated.append(subscription)
         elif subscription.status == Subscription.Status.ACTIVE:

@@ -254,6 +254,7 @@ def confirm(request, token):
             "pending": [s.newsletter for s in subs if s.status == Subscription.Status.PENDING],
             "active": [s.newsletter for s in subs if s.status == Subscription.Status.ACTIVE],
             "new_name": name if name != subscriber.name else "",  # shown, so the owner sees what Confirm sets
+            "consent_text": lifecycle.consent_text(languages.current()),  # recorded as agreed on Confirm
         },
     )
 

@@ -147,3 +147,15 @@ def test_the_sitemap_lists_each_page_in_both_languages_with_alternates(client, r
     assert f"<loc>http://testserver/cy{path}</loc>" in xml
     assert f'hreflang="cy" href="http://testserver/cy{path}"' in xml
     assert f'hreflang="x-default" href="http://testserver{path}"' in xml
+
+
+@pytest.mark.django_db
+def test_a_newsletter_cannot_take_a_language_prefix_as_its_slug():
+    from django.core.exceptions import ValidationError
+
+    from newsletter.models import Newsletter
+
+    for slug in ("cy", "en-gb"):
+        with pytest.raises(ValidationError, match="used by the site's own pages"):
+            Newsletter(name="Welsh news", slug=slug).full_clean()
+    Newsletter(name="Cymru news", slug="cymru").full_clean()

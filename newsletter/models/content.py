@@ -18,34 +18,14 @@ from django.utils.text import slugify
 from newsletter.markup import markdown_to_html
 from newsletter.models.languages import IssueSecondLanguage, NewsletterLanguages
 from newsletter.models.rules import IssueQuerySet
-
-# URL paths the site uses beside /<newsletter>/ and /<newsletter>/<issue>/.
-RESERVED_NEWSLETTER_SLUGS = frozenset(
-    {
-        "admin",
-        "api",
-        "search",
-        "tags",
-        "static",
-        "media",
-        "subscribe",
-        "preferences",
-        "unsubscribe",
-        "contribute",
-        "health",
-        "anymail",
-    }
+from newsletter.models.slugs import (  # noqa: F401 (migrations and forms name them here)
+    RESERVED_ISSUE_SLUGS,
+    RESERVED_NEWSLETTER_SLUGS,
+    validate_issue_slug,
+    validate_newsletter_slug,
 )
+
 SEARCH_TEXT_LIMIT = 400_000
-RESERVED_ISSUE_SLUGS = frozenset({"feed", "events", "calendar", "topics"})
-
-
-def _not_reserved(reserved):
-    def validate(value):
-        if value in reserved:
-            raise ValidationError(f"“{value}” is used by the site's own pages; choose another slug.")
-
-    return validate
 
 
 class Visibility(models.TextChoices):
@@ -59,14 +39,6 @@ class Visibility(models.TextChoices):
     PUBLIC = "public", "Public"
     UNLISTED = "unlisted", "Unlisted"
     SUBSCRIBERS = "subscribers", "Subscribers only"
-
-
-def validate_newsletter_slug(value):
-    _not_reserved(RESERVED_NEWSLETTER_SLUGS)(value)
-
-
-def validate_issue_slug(value):
-    _not_reserved(RESERVED_ISSUE_SLUGS)(value)
 
 
 class Newsletter(NewsletterLanguages, models.Model):

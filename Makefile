@@ -17,7 +17,7 @@ $(BIN)/python:
 $(VENV)/.installed: requirements.txt | $(BIN)/python
 	$(BIN)/pip install -q -r requirements.txt
 	@# The compiled catalogues (locale/*/LC_MESSAGES/django.mo) are committed; recompile when gettext is here.
-	@if command -v msgfmt >/dev/null; then $(BIN)/python manage.py compilemessages -v 0 --ignore=.venv --ignore=node_modules; fi
+	@if command -v msgfmt >/dev/null; then $(DEV_ENV) $(BIN)/python manage.py compilemessages -v 0 --ignore=.venv --ignore=node_modules; fi
 	touch $@
 
 $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed

@@ -152,3 +152,23 @@ def test_the_openapi_schema_is_served():
     assert schema.status_code == 200
     paths = schema.json()["paths"]
     assert "/api/v1/issues/" in paths and "/api/v1/drafts/{draft_pk}/sections/" in paths
+
+
+def test_what_the_api_writes_is_in_the_issues_search_text(writer, newsletter):
+    created = writer.post("/api/v1/drafts/", {"newsletter": newsletter.slug, "title": "Weekly"}, format="json").json()
+    issue = Issue.objects.get(pk=created["id"])
+    section = writer.post(
+        f"/api/v1/drafts/{issue.pk}/sections/",
+        {"heading": "Allotments", "body_markdown": "Plots free at Brynmill"},
+        format="json",
+    ).json()
+    issue.refresh_from_db()
+    assert "Allotments" in issue.search_text and "Brynmill" in issue.search_text
+    writer.patch(
+        f"/api/v1/drafts/{issue.pk}/sections/{section['id']}/", {"body_markdown": "Plots at Sketty"}, format="json"
+    )
+    issue.refresh_from_db()
+    assert "Sketty" in issue.search_text and "Brynmill" not in issue.search_text
+    assert writer.delete(f"/api/v1/drafts/{issue.pk}/sections/{section['id']}/").status_code == 204
+    issue.refresh_from_db()
+    assert "Allotments" not in issue.search_text

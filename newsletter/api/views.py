@@ -51,22 +51,29 @@ class IssueViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class _Editing:
-    """Saves inside one transaction, recorded as the token's editor (the models' signals do the rest)."""
+    """Saves inside one transaction, recorded as the token's editor (the models' signals do the rest), and the
+    issue's search text rebuilt as the admin and the composer rebuild it, so what the API wrote is found."""
 
     def perform_create(self, serializer):
         with transaction.atomic(), editing_as(self.request.user):
-            serializer.save(**self.extra_fields())
+            _rebuild_search_text(serializer.save(**self.extra_fields()))
 
     def perform_update(self, serializer):
         with transaction.atomic(), editing_as(self.request.user):
-            serializer.save()
+            _rebuild_search_text(serializer.save())
 
     def perform_destroy(self, instance):
         with transaction.atomic(), editing_as(self.request.user):
             instance.delete()
+            _rebuild_search_text(instance)
 
     def extra_fields(self):
         return {}
+
+
+def _rebuild_search_text(saved):
+    issue = saved if isinstance(saved, Issue) else Issue.objects.get(pk=saved.issue_id)
+    issue.rebuild_search_text()
 
 
 class DraftViewSet(

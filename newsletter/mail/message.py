@@ -2,15 +2,16 @@
 
 import binascii
 import random
+import re
 from dataclasses import dataclass
 from email.header import Header
 from email.utils import formataddr
 
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from newsletter.languages import bcp47
-from newsletter.mail.addresses import bounce_address, unsubscribe_address, verp_address
+from newsletter.mail.addresses import VerpAddresses, bounce_address, unsubscribe_address
 from newsletter.mail.headers import date_header, message_domain, message_id, sender
 from newsletter.mail.signing import DkimSigner, SignedEmail
 from newsletter.rendering import PLACEHOLDERS, READER_TOKEN, fill, greetings, substitutions
@@ -80,13 +81,60 @@ class _TokenLine(str):
 def _token_line(line):
     others = [p for p in PLACEHOLDERS if p != READER_TOKEN and p in line]
     if others or READER_TOKEN not in line:
-        return line
+        return _slot_line(line)
     encoded = _qp(line)
     if encoded.count(READER_TOKEN.encode()) != line.count(READER_TOKEN):  # a soft break fell inside one
-        return line
+        return _slot_line(line)
     token_line = _TokenLine(line)
     token_line.encoded, token_line.stuffed = encoded, _stuff_lines(encoded)
     return token_line
+
+
+class _SlotLine(str):
+    """Any other line with placeholders, its text between them encoded once (issue 17, second round): `pieces` are
+    quoted-printable bytes and placeholder names. Each value is encoded on its own and every piece that does not
+    end the line ends in a soft line break ("=" CRLF, which decoding removes), so a recipient's line is a join of
+    bytes whatever the values' lengths: the same decoded text as filling the line and encoding it, every encoded
+    line still at most 76 characters (tests/test_sending_build_fast.py)."""
+
+    pieces: tuple
+
+
+_SOFT_BREAK = b"=\r\n"
+_PLACEHOLDER_SPLIT = re.compile("(" + "|".join(re.escape(p) for p in PLACEHOLDERS) + ")")
+
+
+def _soft(encoded):
+    """Quoted-printable bytes that stop mid-line, then a soft line break; the last line shortened to fit the "="."""
+    if not encoded:
+        return b""
+    start = encoded.rfind(b"\r\n") + 2 if b"\r\n" in encoded else 0
+    if len(encoded) - start > 75:
+        cut = start + 72
+        if encoded[cut - 1 : cut] == b"=":  # never inside an "=XX" escape
+            cut -= 1
+        elif encoded[cut - 2 : cut - 1] == b"=":
+            cut -= 2
+        encoded = encoded[:cut] + _SOFT_BREAK + encoded[cut:]
+    return encoded + _SOFT_BREAK
+
+
+def _slot_line(line):
+    parts = _PLACEHOLDER_SPLIT.split(line)  # text, placeholder, text, …, text
+    pieces = []
+    for n, part in enumerate(parts):
+        if n % 2:
+            pieces.append(part)
+        elif part:
+            pieces.append(_qp(part) if n == len(parts) - 1 else _soft(_qp(part)))
+    slot_line = _SlotLine(line)
+    slot_line.pieces = tuple(pieces)
+    return slot_line
+
+
+def _slot_values(values):
+    """Each placeholder's value, encoded and soft-broken, for the _SlotLines of one part (a missing one stays)."""
+    return {p: _soft(_qp(values.get(p, p))) for p in PLACEHOLDERS}
 
 
 def _qp_segments(body):
@@ -121,17 +169,22 @@ def _encode_segments(segments, stuffed, values):
     token = values.get(READER_TOKEN, "")
     token = token.encode() if len(token) == READER_TOKEN_LENGTH and token.isascii() else None
     placeholder = READER_TOKEN.encode()
+    slot_values = None
     for segment, segment_stuffed in zip(segments, stuffed, strict=True):
-        if segment_stuffed is None and token is not None and isinstance(segment, _TokenLine):
-            raw.append(segment.encoded.replace(placeholder, token))
-            wire.append(segment.stuffed.replace(placeholder, token))
-        elif segment_stuffed is None:
-            encoded = _qp(fill(segment, values))
-            raw.append(encoded)
-            wire.append(_stuff_lines(encoded))
-        else:
+        if segment_stuffed is not None:
             raw.append(segment)
             wire.append(segment_stuffed)
+        elif token is not None and isinstance(segment, _TokenLine):
+            raw.append(segment.encoded.replace(placeholder, token))
+            wire.append(segment.stuffed.replace(placeholder, token))
+        else:
+            if isinstance(segment, _SlotLine):
+                slot_values = slot_values or _slot_values(values)
+                encoded = b"".join([slot_values[p] if type(p) is str else p for p in segment.pieces])
+            else:
+                encoded = _qp(fill(segment, values))
+            raw.append(encoded)
+            wire.append(_stuff_lines(encoded))
     return b"".join(raw), b"".join(wire)
 
 
@@ -171,6 +224,8 @@ class IssueEmail:
         self.unsubscribe_prefix = absolute(reverse("subscriptions:unsubscribe", args=["TOKEN"])).split("TOKEN")
         self.preferences_prefix = absolute(reverse("subscriptions:preferences", args=["TOKEN"])).split("TOKEN")
         self.reader_tokens = ReaderTokens(issue.pk)  # the web links' token: one HMAC per recipient
+        self.verp_addresses = VerpAddresses(newsletter)  # the envelope sender: one HMAC per delivery
+        self._date = (None, "")  # (the second, its Date header): formatted once a second, not per message
         self.boundary = "==newsletter-" + binascii.hexlify(random.randbytes(12)).decode()
         self.static_head = (
             f"From: {self.from_header}\r\nSubject: {_encode_header(self.subject)}\r\n"
@@ -192,6 +247,14 @@ class IssueEmail:
         self.html_stuffed = [_stuff_lines(s) if isinstance(s, bytes) else None for s in self.html_segments]
         self.text_stuffed = [_stuff_lines(s) if isinstance(s, bytes) else None for s in self.text_segments]
 
+    def _date_header(self):
+        """Date: now, to the second (RFC 5322 has no finer unit), formatted once per second."""
+        now = timezone.now()
+        second = int(now.timestamp())
+        if self._date[0] != second:
+            self._date = (second, date_header(now.replace(microsecond=0)))
+        return self._date[1]
+
     def build(self, *, delivery_id, subscriber_id, address, name):
         name = _one_line(name or "")
         unsub_token = unsubscribe_token(subscriber_id, self.newsletter.pk)
@@ -211,11 +274,11 @@ class IssueEmail:
             # Stable per delivery: a copy sent again after a crash carries the same Message-ID,
             # which many receiving systems use to drop duplicates.
             mid = f"<issue{self.issue.pk}.d{delivery_id}@{self.domain}>"
-            envelope_from = verp_address(delivery_id, self.newsletter)
+            envelope_from = self.verp_addresses(delivery_id)
         to_header = formataddr((name, address), "utf-8")
         mailto = f"mailto:{self.unsubscribe_mailto}?subject=unsubscribe%20{unsub_token}"
         list_unsubscribe = f"<{unsubscribe_url}>,\r\n <{mailto}>"
-        date = date_header()
+        date = self._date_header()
         personal = (
             f"To: {to_header}\r\nDate: {date}\r\nMessage-ID: {mid}\r\nList-Unsubscribe: {list_unsubscribe}\r\n"
         ).encode()

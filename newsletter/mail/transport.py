@@ -190,8 +190,9 @@ class SMTPTransport:
         sender, recipient = _envelope_address(message.envelope_from), _envelope_address(message.to_address)
         body = message.wire if message.wire is not None else dot_stuff(message.raw)
         size = b" SIZE=%d" % len(body) if conn.has_extn("size") else b""
-        conn.send(b"MAIL FROM:<%s>%s\r\nRCPT TO:<%s>\r\nDATA\r\n" % (sender, size, recipient))
-        mail, rcpt, data = conn.getreply(), conn.getreply(), conn.getreply()  # all three, before judging any
+        replies = _Replies(conn)
+        replies.write(b"MAIL FROM:<%s>%s\r\nRCPT TO:<%s>\r\nDATA\r\n" % (sender, size, recipient))
+        mail, rcpt, data = replies.read(), replies.read(), replies.read()  # all three, before judging any
         if data[0] == 354 and (mail[0] != 250 or rcpt[0] not in (250, 251)):
             # A server that wants the message though the envelope failed (RFC 2920 says it must not):
             # the session is in DATA, where RSET would be message text. Drop it.
@@ -205,10 +206,72 @@ class SMTPTransport:
             raise smtplib.SMTPDataError(*data)
         if conn.lease is not None:
             conn.lease.quiet()  # the previous message's result is recorded before this one can be accepted
-        conn.send(body + b".\r\n" if body.endswith(b"\r\n") else body + b"\r\n.\r\n")
-        code, text = conn.getreply()
+        replies.write(body + b".\r\n" if body.endswith(b"\r\n") else body + b"\r\n.\r\n")
+        code, text = replies.read()
         if code != 250:
             raise smtplib.SMTPDataError(code, text)
+
+
+class _Replies:
+    """The pipelined path's own socket use (issue 17): each write is one sendall of prebuilt bytes, and replies
+    are parsed from one buffer filled by recv (pipelined replies usually arrive in one read), instead of
+    smtplib's readline per line through a file object. Replies are read as smtplib.getreply reads them (the
+    same codes, texts, "Line too long" and closed-connection errors); every socket operation gets the time left
+    before the lease's deadline, and each reply renews the lease when due, as _DeadlineMixin does.
+
+    Only whole replies are taken from the buffer, and a reply is only asked for after a command that wants
+    one, so nothing is left behind for smtplib's own reader (RSET, QUIT) after a message."""
+
+    def __init__(self, conn):
+        self.conn, self.sock = conn, conn.sock
+        if self.sock is None:
+            raise smtplib.SMTPServerDisconnected("please run connect() first")
+        self.buffer = b""
+
+    def write(self, data):
+        self.sock.settimeout(self.conn._budget())
+        self.sock.sendall(data)
+
+    def read(self):
+        lines = []
+        while True:
+            line = self._line()
+            code, more = line[:3], line[3:4] == b"-"
+            lines.append(line[4:].strip(b" \t\r\n"))
+            try:
+                errcode = int(code)
+            except ValueError:
+                errcode = -1
+                break
+            if not more:
+                break
+        lease = self.conn.lease
+        if lease is not None:
+            lease.renew_if_due()  # a row taken over shows when its result is written
+        return errcode, b"\n".join(lines)
+
+    def _line(self):
+        while True:
+            end = self.buffer.find(b"\n")
+            if end >= 0:
+                line, self.buffer = self.buffer[: end + 1], self.buffer[end + 1 :]
+                if len(line) > smtplib._MAXLINE:
+                    self.conn.close()
+                    raise smtplib.SMTPResponseException(500, "Line too long.")
+                return line
+            if len(self.buffer) > smtplib._MAXLINE:
+                self.conn.close()
+                raise smtplib.SMTPResponseException(500, "Line too long.")
+            self.sock.settimeout(self.conn._budget())
+            try:
+                chunk = self.sock.recv(65536)
+            except OSError as exc:
+                self.conn.close()
+                raise smtplib.SMTPServerDisconnected(f"Connection unexpectedly closed: {exc}") from exc
+            if not chunk:
+                self.conn.close()
+                raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+            self.buffer += chunk
 
 
 class DjangoBackendTransport:

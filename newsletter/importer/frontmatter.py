@@ -33,7 +33,7 @@ MAX_TAGS = 50
 KEY_LINE = re.compile(r"^([A-Za-z_][A-Za-z0-9_-]{0,40})\s*:\s?(.*)$")
 HEADING = re.compile(r"^(#{2,3})[ \t]+(.+?)[ \t]*#*[ \t]*$")
 FENCE = re.compile(r"^(```|~~~)")
-LINK = re.compile(r"\[([^\]\n]{0,300})\]\((https?://[^\s()<>]{1,2000})(?:[ \t]+\"[^\"\n]{0,300}\")?\)")
+LINK = re.compile(r"\[([^\[\]\n]{0,300})\]\((https?://[^\s()<>]{1,2000})(?:[ \t]+\"[^\"\n]{0,300}\")?\)")
 COMMENT = re.compile(r"[ \t]#")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,49}$")
 

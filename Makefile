@@ -111,7 +111,7 @@ test: install-dev browser axe lint
 	$(BIN)/pytest -m "not postgres"
 	@if [ "$$CI" = "true" ] || $(BIN)/python scripts/service_up.py postgres "$(PG_TEST_URL)"; then \
 		echo "== PostgreSQL: $(PG_TEST_URL) =="; \
-		DATABASE_URL="$(PG_TEST_URL)" $(BIN)/pytest; \
+		DATABASE_URL="$(PG_TEST_URL)" $(BIN)/pytest -m "not browser or postgres"; \
 	else \
 		echo "== PostgreSQL not reachable at $(PG_TEST_URL): its run is skipped (with CI=true it is required) =="; \
 	fi

@@ -443,6 +443,16 @@ def smtp_server(settings):
         controller.stop()
 
 
+BROWSER_FIXTURES = {"browser", "page"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark each test that drives Chromium `browser`: the Makefile runs them in its SQLite pass (README, Tests)."""
+    for item in items:
+        if BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.browser)
+
+
 # --- the inbox: a loopback feed server and IMAP server (tests/feed_helpers.py, tests/imap_helpers.py) ---
 
 from tests.feed_helpers import feed_server  # noqa: E402, F401

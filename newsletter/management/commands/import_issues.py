@@ -1,16 +1,12 @@
 """python manage.py import_issues --from substack|markdown PATH [--newsletter SLUG] [--update] [--dry-run] [--json]"""
 
-import json
-import sys
-
 from django.core.management.base import BaseCommand, CommandError
-from tqdm import tqdm
 
 from newsletter.importer import sources
-from newsletter.importer.load import load_file
+from newsletter.management.loading import LoadParsedFiles
 
 
-class Command(BaseCommand):
+class Command(LoadParsedFiles, BaseCommand):
     help = (
         "Import past issues from another tool: an unzipped Substack export (posts.csv and posts/*.html) "
         "or a folder of Markdown files with front matter. Safe to run twice (docs/importer.md)."
@@ -37,26 +33,3 @@ class Command(BaseCommand):
             failures += self._load(found.units, update=update)
         if failures:
             raise CommandError(f"{failures} file(s) could not be imported; the others were.")
-
-    def _dry_run(self, units, as_json):
-        if as_json:
-            data = [issue.contract() for _, issues in units for issue in issues]
-            self.stdout.write(json.dumps(data, ensure_ascii=False, indent=2))
-            return
-        for seed, issues in units:
-            self.stdout.write(f"{seed.path.name}: {len(issues)} issue(s) would be imported into {seed.newsletter_slug}")
-
-    def _load(self, units, update):
-        failures = 0
-        show_bar = sys.stderr.isatty() and len(units) > 1
-        with tqdm(total=len(units), unit="post", disable=not show_bar, file=sys.stderr, leave=False) as bar:
-            for seed, issues in units:
-                bar.set_description(seed.path.name)
-                try:
-                    report = load_file(seed, issues, update=update, progress=bar)
-                except Exception as exc:  # one bad file must not stop the others; its transaction rolled back
-                    failures += 1
-                    self.stderr.write(f"error: {seed.path.name}: {exc}")
-                    continue
-                self.stdout.write(report.line())
-        return failures

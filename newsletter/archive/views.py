@@ -8,17 +8,22 @@ reader could be served a stale page.
 
 Pages are kept in the page cache (newsletter/pagecache.py), which forgets them all when
 an issue, its sections or comments change; a cached page keeps its ETag, so
-conditional GET works the same on a hit.
+conditional GET works the same on a hit. Whether or not it is on, each page's big parts are kept per
+version of the rows they show (archive/fragments.py), so an uncached page is mostly one query and a join.
 """
+
+import functools
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.core.paginator import InvalidPage, Paginator
-from django.db.models import Count, OuterRef, Prefetch, Subquery
+from django.db.models import Count, OuterRef, Prefetch, Subquery, prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 
 from newsletter import languages
-from newsletter.archive import access, structured
+from newsletter.archive import access, fragments, structured
 from newsletter.archive.search import MAX_RESULTS, add_snippets, search_issues
 from newsletter.models import Comment, Issue, Newsletter, Section, Tag
 from newsletter.models.languages import issue_in, page_language, sections_in, titles_in
@@ -33,6 +38,13 @@ LIST_DEFERRED = (*PAGE_DEFERRED, "intro", "sign_off", "second_intro", "second_si
 
 @cache_archive_page
 def home(request):
+    parts = fragments.kept("home", None, fragments.archive_versions(), _home_parts)
+    return render(request, "archive/home.html", {**parts})
+
+
+def _home_parts():
+    """The newsletters with their listed issues' count and latest issue, as HTML, and the newsletters' slugs and
+    names for the subscribe box (archive/fragments.py keeps both)."""
     latest = Issue.objects.listed().filter(newsletter=OuterRef("pk")).newest_first().values("pk")[:1]
     newsletters = list(
         Newsletter.objects.annotate(
@@ -47,12 +59,22 @@ def home(request):
         if newsletter.latest_issue:
             newsletter.latest_issue.newsletter = newsletter  # for its URL, without a query
             titles_in([newsletter.latest_issue])  # in the page's language (models/languages.py)
-    return render(request, "archive/home.html", {"newsletters": newsletters})
+    content = render_to_string("archive/_home_content.html", {"newsletters": newsletters})
+    return {"content": content, "newsletters": [SimpleNamespace(slug=n.slug, name=n.name) for n in newsletters]}
 
 
 @cache_archive_page
 def newsletter_archive(request, slug):
-    newsletter = get_object_or_404(Newsletter, slug=slug)
+    newsletter = get_object_or_404(Newsletter.objects.annotate(versions=fragments.newsletter_versions()), slug=slug)
+    page_number = request.GET.get("page") or "1"
+    build = functools.partial(_newsletter_content, request, newsletter)
+    page_size = settings.ARCHIVE_PAGE_SIZE
+    content = fragments.kept("newsletter", newsletter.pk, newsletter.versions, build, page_number, page_size)
+    return render(request, "archive/newsletter.html", {"newsletter": newsletter, "content": content})
+
+
+def _newsletter_content(request, newsletter):
+    """One page of the newsletter's listed issues, and its topics (archive/fragments.py keeps it)."""
     issues = newsletter.issues.listed().newest_first().defer(*LIST_DEFERRED)
     page = _page(request, issues, settings.ARCHIVE_PAGE_SIZE)
     for issue in page:
@@ -60,7 +82,7 @@ def newsletter_archive(request, slug):
     titles_in(page)  # in the page's language (models/languages.py)
     topics = newsletter.topics.order_by("position", "name").only("name", "slug", "newsletter_id")
     context = {"newsletter": newsletter, "page_obj": page, "topics": topics}
-    return render(request, "archive/newsletter.html", context)
+    return render_to_string("archive/_newsletter_content.html", context)
 
 
 @cache_archive_page
@@ -69,12 +91,7 @@ def issue_detail(request, newsletter_slug, slug):
         Issue.objects.published()
         .select_related("newsletter")
         .defer(*PAGE_DEFERRED)
-        .prefetch_related(
-            "tags",
-            Prefetch(
-                "comments", queryset=Comment.objects.visible().order_by("position", "id"), to_attr="visible_comments"
-            ),
-        ),
+        .annotate(versions=fragments.issue_versions()),
         newsletter__slug=newsletter_slug,
         slug=slug,
     )
@@ -83,6 +100,19 @@ def issue_detail(request, newsletter_slug, slug):
         return refused
     # The content in the page's language (/cy/… Welsh, when the newsletter is written in it: models/languages.py).
     language = page_language(issue.newsletter)
+    token_query = access.token_query(request)
+    # A reader's own link (token) or edition (?topics=) is theirs alone: rendered each time, never kept.
+    versions = None if token_query or request.GET.get("topics") else issue.versions
+    build = functools.partial(_issue_parts, request, issue, language)
+    parts = fragments.kept("issue", issue.pk, versions, build, language)
+    context = {"issue": issue_in(issue, language), "newsletter": issue.newsletter, **parts}
+    return access.mark(request, issue, render(request, "archive/issue.html", context))
+
+
+def _issue_parts(request, issue, language):
+    """The page's head and content (archive/fragments.py), from the issue's tags, comments and sections."""
+    comments = Comment.objects.visible().order_by("position", "id")
+    prefetch_related_objects([issue], "tags", Prefetch("comments", queryset=comments, to_attr="visible_comments"))
     issue.top_sections = load_top_sections(issue)
     sections_in(issue.top_sections, language, issue.newsletter)
     issue = issue_in(issue, language)
@@ -92,7 +122,7 @@ def issue_detail(request, newsletter_slug, slug):
     context["content_lang"] = "" if language == languages.current() else languages.bcp47(language)
     context["token_query"] = access.token_query(request)
     context["meta"] = structured.page_meta(issue, issue.top_sections)  # description, Open Graph, JSON-LD
-    return access.mark(request, issue, render(request, "archive/issue.html", context))
+    return fragments.issue_parts(context)
 
 
 def _edition_topics(request, issue):

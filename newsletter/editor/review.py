@@ -23,6 +23,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
+from newsletter.archive import fragments
 from newsletter.editor import presend
 from newsletter.editor.tasks import check_issue_links
 from newsletter.markup import markdown_problems, markdown_to_html
@@ -158,7 +159,8 @@ def web_preview(request, pk):
     issue.top_sections = prepare_sections(sections)
     issue.visible_comments = list(issue.comments.visible())
     with translation.override(language):
-        return render(request, "archive/issue.html", {"issue": issue, "newsletter": issue.newsletter, "preview": True})
+        context = {"issue": issue, "newsletter": issue.newsletter, "preview": True}
+        return render(request, "archive/issue.html", {**context, **fragments.issue_parts(context)})
 
 
 @require_POST

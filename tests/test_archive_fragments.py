@@ -137,6 +137,23 @@ def test_a_personal_editions_page_shows_only_its_sections_after_the_whole_issue_
     assert "A conference in May." in edition and "Councils expect" not in edition
 
 
+def test_a_personal_editions_page_follows_its_sections_topics_at_once(client, issue):
+    events = Topic.objects.create(newsletter=issue.newsletter, name="Events", slug="events")
+    money = Topic.objects.create(newsletter=issue.newsletter, name="Money", slug="money")
+    budgets = Section.objects.get(issue=issue, heading="Budgets")
+    budgets.topics.add(money)
+    Section.objects.get(issue=issue, heading="Events").topics.add(events)
+    url = f"{issue.get_absolute_url()}?topics=events"
+    assert "Councils expect" not in page_text(client, url)
+
+    budgets.topics.remove(money)  # untagged: in every edition
+    Topic.objects.filter(pk=events.pk).update(name="What's on")
+
+    edition = page_text(client, url)
+    assert "Councils expect" in edition
+    assert "The sections for What&#x27;s on, as mailed." in edition
+
+
 def test_the_welsh_and_english_pages_each_show_their_own_text(client, make_newsletter, make_issue):
     bilingual = make_newsletter("Bulletin", second_language="cy")
     issue = make_issue("Spring", newsletter=bilingual, second_title="Gwanwyn", sections=[{"heading": "News"}])
@@ -172,6 +189,19 @@ def test_the_home_page_shows_a_new_issue_and_a_renamed_newsletter_at_once(client
 
     text = page_text(client, reverse("archive:home"))
     assert "Fresh news" in text and "2 issues" in text and "Research Weekly" in text
+
+
+@pytest.mark.postgres
+def test_a_subscribers_only_page_is_kept_for_every_reader_on_postgresql(client, issue):
+    """Each reader's page is the kept part with their own token in it: the issue's query and the reader's."""
+    Issue.objects.filter(pk=issue.pk).update(visibility=Visibility.SUBSCRIBERS)
+    first, second = (Subscriber.objects.create(email=f"reader{n}@example.org") for n in (1, 2))
+    page_text(client, f"{issue.get_absolute_url()}?token={tokens.reader_token(first.pk, issue.pk)}")
+
+    with CaptureQueriesContext(connection) as queries:
+        page_text(client, f"{issue.get_absolute_url()}?token={tokens.reader_token(second.pk, issue.pk)}")
+
+    assert len(queries.captured_queries) == 2
 
 
 @pytest.mark.postgres

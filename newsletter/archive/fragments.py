@@ -8,14 +8,16 @@ new xmin (or, inside one transaction, a new cmin), and an insert or delete chang
 and the part renders afresh: nothing has to remember to forget it, and the page cache's version (which moves only
 when ARCHIVE_CACHE_SECONDS > 0) plays no part. The key also holds the languages and SITE_URL the part depends on.
 
-Only what is the same for every reader is kept: a page opened by a reader token, or a personal edition
-(?topics=), renders each time. The shell around the parts (the language switch, the subscribe box, headers)
-renders per request.
+What differs between readers is not in the parts, or is in their key: a reader token's query stands as a slot
+filled per request (fill_token), and a personal edition (?topics=) is kept per set of topics, with its sections'
+topics among the versions. The shell around the parts (the language switch, the subscribe box, headers) renders
+per request.
 
 SQLite has no row versions: there `versions` is None and every part renders each time (development only).
 Kept per process (a bounded LRU, no round trip): each gunicorn worker renders a part once per version.
 """
 
+import secrets
 import threading
 from collections import OrderedDict
 
@@ -24,6 +26,8 @@ from django.db import connection
 from django.db.models import CharField, Value
 from django.db.models.expressions import RawSQL
 from django.template.loader import render_to_string
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 from newsletter import languages
 from newsletter.models import Comment, Issue, Link, Newsletter, Section, SectionImage, Tag, Topic
@@ -93,14 +97,15 @@ def _quoted(model):
     return connection.ops.quote_name(model._meta.db_table)
 
 
-def issue_versions():
+def issue_versions(edition=False):
     """For Issue.objects…select_related("newsletter"): the issue, its newsletter, and its sections, links, images,
-    visible or hidden comments, tags (their names) and tag links."""
+    visible or hidden comments, tags (their names) and tag links; for a personal edition's page (`edition`), also
+    its sections' topics (which sections it shows, and the topics' names)."""
     issue, newsletter = _quoted(Issue), _quoted(Newsletter)
-    section, tags = _quoted(Section), _quoted(Issue.tags.through)
+    section, tags, topics = _quoted(Section), _quoted(Issue.tags.through), _quoted(Section.topics.through)
     of_issue = f"t.issue_id = {issue}.id"
     in_sections = f"JOIN {section} s ON s.id = t.section_id"
-    return _versions(
+    parts = [
         _row(issue),
         _row(newsletter),
         _rows(Section, of_issue),
@@ -109,7 +114,12 @@ def issue_versions():
         _rows(Comment, of_issue),
         _rows(Issue.tags.through, of_issue),
         _rows(Tag, f"t.id IN (SELECT tag_id FROM {tags} WHERE issue_id = {issue}.id)"),
-    )
+    ]
+    if edition:
+        of_sections = f"SELECT id FROM {section} WHERE issue_id = {issue}.id"
+        parts.append(_rows(Section.topics.through, f"s.issue_id = {issue}.id", in_sections))
+        parts.append(_rows(Topic, f"t.id IN (SELECT topic_id FROM {topics} WHERE section_id IN ({of_sections}))"))
+    return _versions(*parts)
 
 
 def newsletter_versions():
@@ -129,6 +139,15 @@ def archive_versions():
 
 
 # The issue page's parts ---------------------------------------------------------------------------------
+
+# Stands for a reader's `token=…` in a kept part (a page opened by a reader token links to the issue's other pages
+# with it); random, so no text an editor writes can contain it.
+TOKEN_SLOT = f"reader-token-{secrets.token_hex(16)}"
+
+
+def fill_token(html, token_query):
+    """A kept part with this reader's token query where the slot is, escaped as the template would."""
+    return mark_safe(html.replace(TOKEN_SLOT, escape(token_query)))
 
 
 def issue_parts(context):

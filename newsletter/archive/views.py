@@ -87,11 +87,12 @@ def _newsletter_content(request, newsletter):
 
 @cache_archive_page
 def issue_detail(request, newsletter_slug, slug):
+    wanted = _wanted_topics(request)
     issue = get_object_or_404(
         Issue.objects.published()
         .select_related("newsletter")
         .defer(*PAGE_DEFERRED)
-        .annotate(versions=fragments.issue_versions()),
+        .annotate(versions=fragments.issue_versions(edition=bool(wanted))),
         newsletter__slug=newsletter_slug,
         slug=slug,
     )
@@ -100,35 +101,41 @@ def issue_detail(request, newsletter_slug, slug):
         return refused
     # The content in the page's language (/cy/… Welsh, when the newsletter is written in it: models/languages.py).
     language = page_language(issue.newsletter)
+    # A page opened by a reader's token links to the issue's other pages with it: kept with a slot in its place.
     token_query = access.token_query(request)
-    # A reader's own link (token) or edition (?topics=) is theirs alone: rendered each time, never kept.
-    versions = None if token_query or request.GET.get("topics") else issue.versions
-    build = functools.partial(_issue_parts, request, issue, language)
-    parts = fragments.kept("issue", issue.pk, versions, build, language)
+    slot = fragments.TOKEN_SLOT if token_query else ""
+    build = functools.partial(_issue_parts, issue, language, wanted, slot)
+    parts = fragments.kept("issue", issue.pk, issue.versions, build, language, wanted, bool(slot))
+    if slot:
+        parts = {**parts, "content": fragments.fill_token(parts["content"], token_query)}
     context = {"issue": issue_in(issue, language), "newsletter": issue.newsletter, **parts}
     return access.mark(request, issue, render(request, "archive/issue.html", context))
 
 
-def _issue_parts(request, issue, language):
+def _issue_parts(issue, language, wanted, token_query):
     """The page's head and content (archive/fragments.py), from the issue's tags, comments and sections."""
     comments = Comment.objects.visible().order_by("position", "id")
     prefetch_related_objects([issue], "tags", Prefetch("comments", queryset=comments, to_attr="visible_comments"))
     issue.top_sections = load_top_sections(issue)
     sections_in(issue.top_sections, language, issue.newsletter)
     issue = issue_in(issue, language)
-    edition = _edition_topics(request, issue)
+    edition = _edition_topics(wanted, issue)
     issue.top_sections = prepare_sections(issue.top_sections)
     context = {"issue": issue, "newsletter": issue.newsletter, "edition_topics": edition}
     context["content_lang"] = "" if language == languages.current() else languages.bcp47(language)
-    context["token_query"] = access.token_query(request)
+    context["token_query"] = token_query
     context["meta"] = structured.page_meta(issue, issue.top_sections)  # description, Open Graph, JSON-LD
     return fragments.issue_parts(context)
 
 
-def _edition_topics(request, issue):
-    """A personal edition's web link (?topics=health,events): only the sections with those topics and the
-    untagged ones, as that edition was mailed. Returns the topics' names ([] for the whole issue)."""
-    wanted = {slug for slug in request.GET.get("topics", "")[:500].split(",") if slug}
+def _wanted_topics(request):
+    """A personal edition's web link (?topics=health,events): the topics' slugs, sorted ((): the whole issue)."""
+    return tuple(sorted({slug for slug in request.GET.get("topics", "")[:500].split(",") if slug}))
+
+
+def _edition_topics(wanted, issue):
+    """A personal edition's page: only the sections with the `wanted` topics and the untagged ones, as that
+    edition was mailed. Returns the topics' names ([] for the whole issue)."""
     if not wanted:
         return []
     tagged, names = {}, {}
@@ -141,7 +148,7 @@ def _edition_topics(request, issue):
             names[slug] = name
     if not names:
         return []
-    issue.top_sections = [s for s in issue.top_sections if s.pk not in tagged or tagged[s.pk] & wanted]
+    issue.top_sections = [s for s in issue.top_sections if s.pk not in tagged or tagged[s.pk] & set(wanted)]
     return sorted(names.values())
 
 

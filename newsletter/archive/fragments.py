@@ -4,7 +4,8 @@ rendered once and kept in this process, keyed by the row versions of everything 
 A page's one query loads its row with `versions`: an md5 over the PostgreSQL row version (xmin, cmin) of every
 row the part shows (the issue, its newsletter, sections, links, images, comments, tags…). Any write to one of
 those rows, through any door (the admin, a bulk action, QuerySet.update(), raw SQL, another process), gives it a
-new xmin (or, inside one transaction, a new cmin), and an insert or delete changes the set, so the key changes
+new xmin (or, inside one transaction, a new cmin; xids repeat only after some four billion transactions, far
+beyond a part's life in a process), and an insert or delete changes the set, so the key changes
 and the part renders afresh: nothing has to remember to forget it, and the page cache's version (which moves only
 when ARCHIVE_CACHE_SECONDS > 0) plays no part. The key also holds the languages and SITE_URL the part depends on.
 
@@ -32,7 +33,7 @@ from django.utils.safestring import mark_safe
 from newsletter import languages
 from newsletter.models import Comment, Issue, Link, Newsletter, Section, SectionImage, Tag, Topic
 
-MAX_PARTS = 256  # an issue page's parts are ~10-60 KB: at most some MB per process
+MAX_PARTS = 256  # an issue page's parts are ~10-60 KB: at most about 15 MB per process
 
 
 class _LRU:

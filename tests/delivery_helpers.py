@@ -16,8 +16,11 @@ from aiosmtpd.smtp import SMTP
 class RecordingHandler:
     """Keeps every accepted message. Faults: addresses refused with 550; 451 for the first `busy_seconds`;
     every `drop_every`-th connection dropped at its second MAIL FROM (a session that dies mid-batch);
-    `data_busy`: 451 to DATA for these addresses. It advertises PIPELINING (RFC 2920) unless `pipelining=False`
-    (aiosmtpd reads pipelined commands line by line and answers each in turn, as a real server does)."""
+    `data_busy`: 451 to DATA for these addresses; `dot_replies`: {address: reply} given once to that message's
+    final dot instead of 250 (the message not kept); `dot_drop`: addresses at whose final dot the connection is
+    closed once without an answer (not kept). It advertises PIPELINING (RFC 2920) unless `pipelining=False`
+    (aiosmtpd reads pipelined commands line by line and answers each in turn, as a real server does).
+    `ahead` counts final dots with the next message's MAIL FROM already behind them (one round trip a message)."""
 
     def __init__(self, **faults):
         self.messages = []
@@ -37,9 +40,13 @@ class RecordingHandler:
         drip="250 OK",
         pipelining=True,
         data_busy=(),
+        dot_replies=None,
+        dot_drop=(),
     ):
         with self.lock:
-            self.pipelining, self.pipelined = pipelining, 0
+            self.pipelining, self.pipelined, self.ahead = pipelining, 0, 0
+            self.dot_replies = {a.lower(): reply for a, reply in (dot_replies or {}).items()}
+            self.dot_drop = {a.lower() for a in dot_drop}
             self.data_busy = {a.lower() for a in data_busy}
             self.reply_delay, self.drip_delay, self.drip = reply_delay, drip_delay, drip
             self.messages.clear()
@@ -90,7 +97,17 @@ class RecordingHandler:
         return responses
 
     async def handle_DATA(self, server, session, envelope):
+        recipient = envelope.rcpt_tos[0].lower() if envelope.rcpt_tos else ""
         with self.lock:
+            if server._reader._buffer.startswith(b"MAIL FROM:"):
+                self.ahead += 1
+            if recipient in self.dot_drop:
+                self.dot_drop.discard(recipient)
+                server.transport.close()  # gone before answering: the message is not taken
+                return "421 closing"  # (written to a closed transport: never arrives)
+            reply = self.dot_replies.pop(recipient, None)
+            if reply:
+                return reply
             self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
         return "250 Message accepted"
 

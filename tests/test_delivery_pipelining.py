@@ -109,6 +109,58 @@ def test_a_connection_dropped_mid_group_loses_nobody_and_sends_nobody_twice(read
     assert server.pipelined >= 6
 
 
+def test_the_next_envelope_goes_out_with_the_final_dot(readers, start, smtp_server):
+    people = readers(5)
+    server = smtp_server()
+
+    issue = start()
+
+    assert server.ahead == 4  # every final dot but the last had the next MAIL FROM, RCPT TO and DATA behind it
+    assert server.per_recipient() == {p.email: 1 for p in people}
+    assert issue.status == Issue.Status.SENT
+
+
+@pytest.mark.parametrize(
+    ("reply", "then"),
+    [("554 5.6.0 Message refused", Delivery.Status.FAILED), ("451 4.3.0 Later", Delivery.Status.PENDING)],
+)
+def test_a_refused_final_dot_with_the_next_envelope_behind_it_fails_that_message_alone(
+    readers, start, smtp_server, settings, reply, then
+):
+    people = readers(5)
+    server = smtp_server(dot_replies={people[1].email: reply})
+    connected = server.connections  # (the server's own readiness probe)
+
+    issue = start()
+
+    assert statuses(issue)[people[1].email] == then
+    assert reply[:3] in Delivery.objects.get(issue=issue, subscriber=people[1]).last_error
+    # The message whose envelope was already on its way is sent on the same connection, once.
+    assert server.per_recipient() == {p.email: 1 for p in people if p != people[1]}
+    assert server.connections - connected == 1 and server.ahead == 4
+    run_due_batches(issue, settings)  # a 451 is tried again later and then taken; a 554 is not
+    assert server.per_recipient()[people[1].email] == (1 if then == Delivery.Status.PENDING else 0)
+
+
+def test_a_connection_dropped_at_a_final_dot_with_the_next_envelope_behind_it_loses_nobody(
+    readers, start, smtp_server, settings
+):
+    people = readers(5)
+    server = smtp_server(dot_drop=[people[2].email])
+    connected = server.connections  # (the server's own readiness probe)
+
+    issue = start()
+    waiting = Delivery.objects.get(issue=issue, subscriber=people[2])
+    assert waiting.status == Delivery.Status.PENDING and "connection lost" in waiting.last_error
+    # The message behind the dropped one went on a new connection, once.
+    assert server.per_recipient() == {p.email: 1 for p in people if p != people[2]}
+    assert server.connections - connected == 2
+    run_due_batches(issue, settings)
+
+    assert server.per_recipient() == {p.email: 1 for p in people}
+    assert set(statuses(issue).values()) == {Delivery.Status.SENT}
+
+
 def test_a_server_without_pipelining_gets_one_command_at_a_time(readers, start, smtp_server):
     people = readers(3)
     server = smtp_server(pipelining=False, refuse=[people[0].email])

@@ -2,12 +2,16 @@
 
 When the server advertises PIPELINING (RFC 2920; Postfix, smtp-sink and every major relay do), MAIL FROM,
 RCPT TO and DATA go out in one write and their three replies are read together, then the message (already
-dot-stuffed, `OutgoingMessage.wire`) and its final dot: two round trips per message instead of four. Replies
-are judged exactly as smtplib's sendmail judges them (a refused sender, a refused recipient, a refused DATA,
-the answer to the final dot), so 4xx / 5xx / a dropped connection mean what they meant before. A server
-without PIPELINING gets plain smtplib.
+dot-stuffed, `OutgoingMessage.wire`) and its final dot. When the caller says which message comes next, that
+message's MAIL FROM, RCPT TO and DATA go out in the same write as this one's final dot (RFC 2920 lets the
+commands after the end of data share its group), and their replies are read when it is sent: **one round trip
+per message** instead of four. A message is only accepted at its own final dot, so sending the next envelope
+early accepts nothing sooner (docs/delivery.md, "Exactly once"). Replies are judged exactly as smtplib's
+sendmail judges them (a refused sender, a refused recipient, a refused DATA, the answer to the final dot), so
+4xx / 5xx / a dropped connection mean what they meant before. A server without PIPELINING gets plain smtplib.
 """
 
+import contextlib
 import io
 import smtplib
 import socket
@@ -111,6 +115,8 @@ class SMTPTransport:
     def __init__(self):
         self.timeout = settings.DELIVERY_SMTP_TIMEOUT
         self.conn = None
+        self.replies = None  # the pipelined path's reader for this connection (_Replies)
+        self.pending = None  # the message whose envelope went out with the previous final dot, replies unread
 
     def __enter__(self):
         return self
@@ -129,19 +135,22 @@ class SMTPTransport:
         return conn
 
     def close(self):
+        if self.pending is not None:  # an envelope the caller did not send after all; the server may be in DATA
+            self.abandon()
         if self.conn is not None:
             self.conn.lease = None  # QUIT is said after the last message; it renews nothing
             try:
                 self.conn.quit()
             except (smtplib.SMTPException, OSError):
                 self.conn.close()
-            self.conn = None
+            self.conn = self.replies = None
 
     def abandon(self):
         """Drop the connection without a word (mid-conversation after a lost lease)."""
         if self.conn is not None:
             self.conn.close()
             self.conn = None
+        self.replies = self.pending = None
 
     _drop = abandon
 
@@ -151,12 +160,21 @@ class SMTPTransport:
         if code == 421:  # the server is closing the session
             self._drop()
             return
+        if self.pending is not None:
+            # Only the final dot can have failed with the next envelope behind it: that reply ended the
+            # transaction already, and RSET would cancel the next message's envelope instead.
+            return
         try:
             self.conn.rset()
         except (smtplib.SMTPException, OSError):
             self._drop()
 
-    def send(self, message, lease=None):
+    def send(self, message, lease=None, next_message=None):
+        """Send `message`; `next_message`, if given, is the one the caller sends next (its envelope may go early).
+
+        Raises TransientError or PermanentError for this message only."""
+        if self.pending is not None and self.pending is not message:
+            self._drop()  # the caller sends something else than it announced: start a clean session
         try:
             if self.conn is None:
                 self.conn = self._connect(lease)
@@ -164,7 +182,7 @@ class SMTPTransport:
                 self.pipelining = self.conn.has_extn("pipelining")
             self.conn.lease = lease
             if self.pipelining:
-                self._send_pipelined(message)
+                self._send_pipelined(message, next_message)
             else:
                 if lease is not None:
                     lease.quiet()
@@ -185,13 +203,13 @@ class SMTPTransport:
 
     pipelining = False
 
-    def _send_pipelined(self, message):
-        conn = self.conn
-        sender, recipient = _envelope_address(message.envelope_from), _envelope_address(message.to_address)
-        body = message.wire if message.wire is not None else dot_stuff(message.raw)
-        size = b" SIZE=%d" % len(body) if conn.has_extn("size") else b""
-        replies = _Replies(conn)
-        replies.write(b"MAIL FROM:<%s>%s\r\nRCPT TO:<%s>\r\nDATA\r\n" % (sender, size, recipient))
+    def _send_pipelined(self, message, next_message):
+        if self.replies is None:
+            self.replies = _Replies(self.conn)
+        replies = self.replies
+        if self.pending is None:
+            replies.write(_envelope(message, self.conn))
+        self.pending = None
         mail, rcpt, data = replies.read(), replies.read(), replies.read()  # all three, before judging any
         if data[0] == 354 and (mail[0] != 250 or rcpt[0] not in (250, 251)):
             # A server that wants the message though the envelope failed (RFC 2920 says it must not):
@@ -204,12 +222,31 @@ class SMTPTransport:
             raise smtplib.SMTPRecipientsRefused({message.to_address: rcpt})
         if data[0] != 354:
             raise smtplib.SMTPDataError(*data)
-        if conn.lease is not None:
-            conn.lease.quiet()  # the previous message's result is recorded before this one can be accepted
-        replies.write(body + b".\r\n" if body.endswith(b"\r\n") else body + b"\r\n.\r\n")
+        following = b""
+        if next_message is not None:
+            # An address that cannot go out is refused when that message is sent, before anything is written.
+            with contextlib.suppress(ValueError):
+                following = _envelope(next_message, self.conn)
+        if self.conn.lease is not None:
+            self.conn.lease.before_accepting()  # older results confirmed before this one can be accepted
+        body = _body(message)
+        replies.write((body + b".\r\n" if body.endswith(b"\r\n") else body + b"\r\n.\r\n") + following)
+        if following:
+            self.pending = next_message
         code, text = replies.read()
         if code != 250:
             raise smtplib.SMTPDataError(code, text)
+
+
+def _body(message):
+    return message.wire if message.wire is not None else dot_stuff(message.raw)
+
+
+def _envelope(message, conn):
+    """MAIL FROM, RCPT TO and DATA for one message, as one pipelined group (ValueError: an unsendable address)."""
+    sender, recipient = _envelope_address(message.envelope_from), _envelope_address(message.to_address)
+    size = b" SIZE=%d" % len(_body(message)) if conn.has_extn("size") else b""
+    return b"MAIL FROM:<%s>%s\r\nRCPT TO:<%s>\r\nDATA\r\n" % (sender, size, recipient)
 
 
 class _Replies:
@@ -291,7 +328,7 @@ class DjangoBackendTransport:
     def abandon(self):
         pass
 
-    def send(self, message, lease=None):
+    def send(self, message, lease=None, next_message=None):
         if lease is not None:
             lease.quiet()
         try:

@@ -4,9 +4,9 @@
     send_batch(issue_id)    claim up to DELIVERY_BATCH_SIZE due deliveries, send them over one SMTP
                             connection, record each as it goes, then queue what comes next
 
-Each result is sent to the database the moment the SMTP server answers, and confirmed before the next
-message can be accepted (newsletter/sending/results.py), so a worker that dies loses at most the message in
-flight: its lease runs out and another worker sends it.
+Each result is on its way to the database the moment the SMTP server answers, before the next message goes out
+(newsletter/sending/results.py), so a worker that dies loses at most the message in flight: its lease runs out and
+another worker sends it.
 """
 
 import contextlib
@@ -209,8 +209,14 @@ def send_claimed(issue, ids, result, lease):
 
 def _send_rows(issue, to_send, emails, transport, recorder, lease, result):
     limiter = RateLimiter(settings.DELIVERY_RATE_LIMIT)
+
+    def build(row):
+        delivery_id, _, subscriber, address, name, edition_id = row
+        return emails[edition_id].build(delivery_id=delivery_id, subscriber_id=subscriber, address=address, name=name)
+
     try:
-        for n, (delivery_id, attempts, subscriber_id, address, name, edition_id) in enumerate(to_send):
+        upcoming = build(to_send[0])
+        for n, (delivery_id, attempts, *_) in enumerate(to_send):
             if time.monotonic() - lease.claimed_at > lease.seconds / 2:
                 # A slow server: give the rows not yet started back while they are still ours,
                 # so other workers share them instead of waiting behind this connection.
@@ -219,11 +225,10 @@ def _send_rows(issue, to_send, emails, transport, recorder, lease, result):
             if not lease.renew_if_due():
                 raise LeaseLost("another worker took this batch's rows over")
             limiter.wait()
-            message = emails[edition_id].build(
-                delivery_id=delivery_id, subscriber_id=subscriber_id, address=address, name=name
-            )
+            # Built one ahead, so its envelope can go out with this message's final dot (mail/transport.py).
+            message, upcoming = upcoming, build(to_send[n + 1]) if n + 1 < len(to_send) else None
             try:
-                transport.send(message, lease)
+                transport.send(message, lease, next_message=upcoming)
             except TransientError as exc:
                 record_transient(lease, delivery_id, attempts, str(exc), result)
             except PermanentError as exc:
@@ -231,7 +236,7 @@ def _send_rows(issue, to_send, emails, transport, recorder, lease, result):
                 result.failed += 1
             else:
                 # The hot path: the UPDATE goes out now; its reply is awaited before the next message can be
-                # accepted (newsletter/sending/results.py), so it overlaps the next message's first round trip.
+                # accepted (newsletter/sending/results.py), so it overlaps building the message after next.
                 recorder.sent(delivery_id, message.message_id, timezone.now())
         recorder.settle()
     except LeaseLost as exc:

@@ -95,10 +95,14 @@ class Lease:
         self.recorder = None  # newsletter.sending.results.Recorder, while a batch records through it
 
     def quiet(self):
-        """Wait for the result still in flight (results.Recorder): before any other use of the connection,
-        and before the SMTP server may accept the next message."""
+        """Wait for every result still in flight (results.Recorder): before any other use of the connection."""
         if self.recorder is not None:
             self.recorder.settle()
+
+    def before_accepting(self):
+        """Before the SMTP server may accept the next message: every result but the last one's confirmed."""
+        if self.recorder is not None:
+            self.recorder.settle(keep=1)
 
     @property
     def deadline(self):

@@ -1,18 +1,19 @@
-"""Recording "sent" without waiting on the database in the hot loop (issue 17), and no later than before.
+"""Recording "sent" without waiting on the database in the hot loop (issue 17).
 
-The bound kept (docs/delivery.md, "Exactly once"): **message k's result is committed in the database before
-message k+1 can be accepted by the SMTP server**. On PostgreSQL the UPDATE of message k is sent the moment
-the server answers 250 (libpq's asynchronous API: the query goes out, its reply is not awaited), then the
-worker writes message k+1's envelope and reads its replies; only before k+1's final dot (the point at which
-the server may accept it) does it wait for the UPDATE's reply, usually already there. The database's round
-trip overlaps the SMTP server's instead of following it. At most one result is unconfirmed at a time, and it
-is confirmed (committed, and checked against the lease token) before anything else uses the connection: a
-lease renewal, another record, a release, the end of the batch.
+The bound kept (docs/delivery.md, "Exactly once"): **message k's result is on its way to PostgreSQL before message
+k+1 goes out, and confirmed (committed, and checked against the lease token) before message k+2 can be accepted**.
+On PostgreSQL the UPDATE of message k is written to the database's socket the moment the SMTP server answers 250,
+through libpq's pipeline mode with a sync point after each statement (so each commits on its own, even if the
+worker dies a moment later); its reply is read whenever it has arrived, and waited for only before the final dot of
+message k+2, by which time it is there as a rule. So the worker never waits on the database in the hot loop. At
+most two results are unconfirmed at a time, and every one is confirmed before anything else uses the connection:
+a lease renewal, a failure's record, a release, the end of the batch (the connection then leaves pipeline mode).
 
 Elsewhere (SQLite, a connection inside a transaction) each UPDATE runs at once, as before.
 """
 
 import select
+from collections import deque
 
 from django.db import DatabaseError, connection
 
@@ -24,11 +25,13 @@ _PG_SQL = RECORD_SENT_SQL.replace("%s", "${}").format(1, 2, 3, 4).encode()
 
 
 class Recorder:
-    """`sent(delivery_id, message_id, sent_at)` records one result; `settle()` waits for the one in flight."""
+    """`sent(delivery_id, message_id, sent_at)` records one result; `settle(keep)` waits until at most `keep`
+    results are unconfirmed (0: all confirmed, and the connection free for other queries)."""
 
     def __init__(self, lease):
         self.lease = lease
-        self.in_flight = None  # the delivery id whose UPDATE has been sent and not yet confirmed
+        self.in_flight = deque()  # delivery ids whose UPDATE has been sent and not yet confirmed, oldest first
+        self.replies = []  # the oldest's results read so far
         self.confirmed = 0
         self.pgconn = None
         if connection.vendor == "postgresql":
@@ -46,7 +49,6 @@ class Recorder:
             raise DatabaseError(result.error_message.decode(errors="replace"))  # 42P05: prepared on this connection
 
     def sent(self, delivery_id, message_id, sent_at):
-        self.settle()
         if self.pgconn is None:
             with connection.cursor() as cursor:
                 cursor.execute(RECORD_SENT_SQL, [sent_at, message_id, delivery_id, self.lease.token])
@@ -54,27 +56,56 @@ class Recorder:
                     raise LeaseLost(f"delivery {delivery_id} was sent after another worker took it over")
             self.confirmed += 1
             return
-        params = [sent_at.isoformat().encode(), message_id.encode(), b"%d" % delivery_id, b"%d" % self.lease.token]
-        self.pgconn.send_query_prepared(_PREPARED, params)
-        self.in_flight = delivery_id
-        while self.pgconn.flush():  # the whole query is on its way before the next message starts
-            select.select([], [self.pgconn.socket], [])
+        from psycopg import pq
 
-    def settle(self):
-        """Wait for the result in flight (if any): committed, and still this batch's row, or LeaseLost."""
-        if self.in_flight is None:
+        pgconn = self.pgconn
+        if pgconn.pipeline_status == pq.PipelineStatus.OFF:
+            pgconn.enter_pipeline_mode()
+        params = [sent_at.isoformat().encode(), message_id.encode(), b"%d" % delivery_id, b"%d" % self.lease.token]
+        pgconn.send_query_prepared(_PREPARED, params)
+        pgconn.pipeline_sync()  # its own transaction: committed whatever happens to this worker next
+        self.in_flight.append(delivery_id)
+        while pgconn.flush():  # the whole query is on its way before the next message starts
+            select.select([], [pgconn.socket], [])
+        self._read(wait=False)
+
+    def settle(self, keep=0):
+        """Wait until at most `keep` results are unconfirmed; LeaseLost if a row was no longer this batch's."""
+        if self.pgconn is None:
             return
-        delivery_id, self.in_flight = self.in_flight, None
+        while len(self.in_flight) > keep:
+            self._read(wait=True, until=keep)
+        if not self.in_flight:
+            from psycopg import pq
+
+            if self.pgconn.pipeline_status != pq.PipelineStatus.OFF:
+                self.pgconn.exit_pipeline_mode()
+
+    def _read(self, wait, until=0):
+        """Take the replies that have arrived (waiting for more while more than `until` are unconfirmed)."""
         from psycopg import pq
 
         pgconn = self.pgconn
         pgconn.consume_input()
-        while pgconn.is_busy():
-            select.select([pgconn.socket], [], [])
-            pgconn.consume_input()
-        results = []
-        while (result := pgconn.get_result()) is not None:
-            results.append(result)
+        while self.in_flight:
+            if pgconn.is_busy():
+                if not wait or len(self.in_flight) <= until:
+                    return
+                select.select([pgconn.socket], [], [])
+                pgconn.consume_input()
+                continue
+            result = pgconn.get_result()
+            if result is None:
+                continue  # the end of one statement's results; its sync point follows
+            if result.status != pq.ExecStatus.PIPELINE_SYNC:
+                self.replies.append(result)
+                continue
+            self._judge(self.in_flight.popleft(), self.replies)
+            self.replies = []
+
+    def _judge(self, delivery_id, results):
+        from psycopg import pq
+
         for result in results:
             if result.status != pq.ExecStatus.COMMAND_OK:
                 raise DatabaseError(result.error_message.decode(errors="replace"))
@@ -85,8 +116,15 @@ class Recorder:
     def close(self):
         """Consume what is in flight without judging it (a batch already stopping: a lost lease, an error)."""
         try:
-            self.settle()
-        except (LeaseLost, DatabaseError):
-            pass
+            while self.in_flight:
+                try:
+                    self.settle()
+                except (LeaseLost, DatabaseError):
+                    pass
+        except Exception:
+            # The database connection broke mid-pipeline: let Django open a fresh one for what comes next.
+            self.in_flight.clear()
+            connection.close()
+            raise
         finally:
             self.lease.recorder = None

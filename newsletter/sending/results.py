@@ -12,6 +12,7 @@ a lease renewal, a failure's record, a release, the end of the batch (the connec
 Elsewhere (SQLite, a connection inside a transaction) each UPDATE runs at once, as before.
 """
 
+import contextlib
 import select
 from collections import deque
 
@@ -117,10 +118,8 @@ class Recorder:
         """Consume what is in flight without judging it (a batch already stopping: a lost lease, an error)."""
         try:
             while self.in_flight:
-                try:
+                with contextlib.suppress(LeaseLost, DatabaseError):
                     self.settle()
-                except (LeaseLost, DatabaseError):
-                    pass
         except Exception:
             # The database connection broke mid-pipeline: let Django open a fresh one for what comes next.
             self.in_flight.clear()

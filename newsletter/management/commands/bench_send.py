@@ -343,9 +343,9 @@ class Command(BaseCommand):
     def _start_worker(self, env, processes):
         log = tempfile.TemporaryFile()  # noqa: SIM115  (kept open for the worker's lifetime)
         name = f"bench-{os.getpid()}@%h"
+        command = [sys.executable, "-m", "celery", "-A", "config", "worker", f"--concurrency={processes}"]
         worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", f"--concurrency={processes}", "-l", "warning"]
-            + ["-n", name],
+            [*command, "-l", "warning", "-n", name],
             cwd=ROOT,
             env={**env, "CELERY_TASK_ALWAYS_EAGER": "false", "LOG_LEVEL": "WARNING"},
             stdout=log,

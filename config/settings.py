@@ -283,6 +283,8 @@ HEALTH_HEARTBEAT_MAX_AGE = env.int("HEALTH_HEARTBEAT_MAX_AGE", default=180)
 # --- delivery ---
 # Sending issues (newsletter/delivery.py, docs/delivery.md). Times in seconds.
 DELIVERY_BATCH_SIZE = env.int("DELIVERY_BATCH_SIZE", default=500)  # deliveries per batch task, one SMTP connection
+# A batch task claims again over the same SMTP connection while rows are due, for up to this long.
+DELIVERY_TASK_SECONDS = env.float("DELIVERY_TASK_SECONDS", default=10)
 DELIVERY_PARALLEL_BATCHES = env.int("DELIVERY_PARALLEL_BATCHES", default=4)  # batch chains per issue
 DELIVERY_LEASE_SECONDS = env.float("DELIVERY_LEASE_SECONDS", default=300)  # a claimed delivery's lease
 DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", default=6)  # transient failures before it fails for good

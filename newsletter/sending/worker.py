@@ -137,42 +137,70 @@ class BatchResult:
     lost: bool = False
     seconds: float = 0.0
 
+    def add(self, other):
+        for name in ("claimed", "sent", "failed", "retrying", "skipped", "released"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.lost = self.lost or other.lost
+
 
 def send_batch(issue_id):
-    """Claim up to DELIVERY_BATCH_SIZE due deliveries of the issue, send them, record each, queue the next step."""
+    """Claim up to DELIVERY_BATCH_SIZE due deliveries of the issue, send them, record each; claim again over the same
+    SMTP connection while rows are due and the task has run less than DELIVERY_TASK_SECONDS; queue the next step."""
     started = time.monotonic()
-    result = BatchResult(issue_id)
+    total = BatchResult(issue_id)
     issue = Issue.objects.select_related("newsletter").filter(pk=issue_id).first()
-    if issue is None or issue.status not in (Issue.Status.SENDING, Issue.Status.SENT):
-        return result  # paused, or gone: claim nothing
-    lease = Lease(new_lease_token(), settings.DELIVERY_LEASE_SECONDS, started=time.monotonic())
-    claimed = claim(issue_id, settings.DELIVERY_BATCH_SIZE, token=lease.token)
+    if issue is None or issue.status not in SENDABLE:
+        return total  # paused, or gone: claim nothing
+    with open_transport() as transport:  # (an SMTP connection opens at the first message, if any)
+        while True:
+            result = _claim_and_send(issue, transport)
+            total.add(result)
+            if not result.claimed or result.lost or result.released:
+                break
+            # Another round saves a task's hop through the broker, a new SMTP session and the next-step queries
+            # (about 45 ms a batch, issue 17); a pause, or the failure share, still stops it between rounds.
+            if time.monotonic() - started >= settings.DELIVERY_TASK_SECONDS or _too_many_failures(issue_id):
+                break
+            if not Issue.objects.filter(pk=issue_id, status__in=SENDABLE).exists():
+                break
+    total.seconds = round(time.monotonic() - started, 3)
+    _next_step(issue_id, had_work=bool(total.claimed))
+    return total
+
+
+SENDABLE = (Issue.Status.SENDING, Issue.Status.SENT)
+
+
+def _claim_and_send(issue, transport):
+    started = time.monotonic()
+    result = BatchResult(issue.pk)
+    lease = Lease(new_lease_token(), settings.DELIVERY_LEASE_SECONDS, started=started)
+    claimed = claim(issue.pk, settings.DELIVERY_BATCH_SIZE, token=lease.token)
     result.claimed = len(claimed)
-    if claimed:
-        send_claimed(issue, claimed, result, lease)
+    if not claimed:
+        return result
+    send_claimed(issue, claimed, result, lease, transport)
     result.seconds = round(time.monotonic() - started, 3)
-    if claimed:
-        logger.info(
-            json.dumps(
-                {
-                    "event": "batch",
-                    "issue": issue_id,
-                    "batch": result.claimed,
-                    "sent": result.sent,
-                    "failed": result.failed,
-                    "retrying": result.retrying,
-                    "skipped": result.skipped,
-                    "released": result.released,
-                    "renewals": lease.renewals,
-                    "seconds": result.seconds,
-                }
-            )
+    logger.info(
+        json.dumps(
+            {
+                "event": "batch",
+                "issue": issue.pk,
+                "batch": result.claimed,
+                "sent": result.sent,
+                "failed": result.failed,
+                "retrying": result.retrying,
+                "skipped": result.skipped,
+                "released": result.released,
+                "renewals": lease.renewals,
+                "seconds": result.seconds,
+            }
         )
-    _next_step(issue_id, had_work=bool(claimed))
+    )
     return result
 
 
-def send_claimed(issue, ids, result, lease):
+def send_claimed(issue, ids, result, lease, transport=None):
     rows = list(
         Delivery.objects.filter(id__in=ids)
         .order_by("id")
@@ -198,7 +226,9 @@ def send_claimed(issue, ids, result, lease):
     if not to_send:
         return
     emails = _emails(issue, {row[5] for row in to_send})
-    with open_transport() as transport, _asynchronous_commit():
+    with contextlib.ExitStack() as stack:
+        transport = transport or stack.enter_context(open_transport())
+        stack.enter_context(_asynchronous_commit())
         recorder = Recorder(lease)
         try:
             _send_rows(issue, to_send, emails, transport, recorder, lease, result)

@@ -135,7 +135,8 @@ def test_search_results_are_limited(client, make_issue, settings, monkeypatch, p
     page = parse_html(client.get(reverse("archive:search"), {"q": "budget"}))
 
     assert len(result_titles(page)) == 3
-    assert "3 issues found" in page.text
+    # How many match in all, and that only the best are shown.
+    assert "5 issues found – showing the best 3; add words to narrow your search." in page.text
 
 
 @pytest.mark.django_db
@@ -193,3 +194,43 @@ def test_search_of_only_unpublished_issue_finds_nothing(client, make_issue, pars
     page = parse_html(client.get(reverse("archive:search"), {"q": "zebra"}))
 
     assert result_titles(page) == []
+
+
+@pytest.mark.django_db
+def test_search_pages_stop_at_the_results_it_lists(client, make_issue, settings, monkeypatch, parse_html):
+    settings.SEARCH_PAGE_SIZE = 2
+    monkeypatch.setattr(search, "MAX_RESULTS", 3)
+    for n in range(5):
+        make_issue(f"Budget {n}", issue_date=datetime.date(2011, 1, n + 1))
+
+    second = parse_html(client.get(reverse("archive:search"), {"q": "budget", "page": 2}))
+    third = client.get(reverse("archive:search"), {"q": "budget", "page": 3})
+
+    assert result_titles(second) == ["Budget 2"]
+    assert "Page 2 of 2" in second.text
+    assert "5 issues found – showing the best 3" in second.text
+    assert second.find("a", rel="next") is None
+    assert third.status_code == 404
+
+
+@pytest.mark.django_db
+def test_search_page_past_the_last_or_not_a_number_is_not_found(client, make_issue):
+    make_issue("Budget")
+
+    assert client.get(reverse("archive:search"), {"q": "budget", "page": 2}).status_code == 404
+    assert client.get(reverse("archive:search"), {"q": "budget", "page": "x"}).status_code == 404
+    assert client.get(reverse("archive:search"), {"q": "budget", "page": 0}).status_code == 404
+    assert client.get(reverse("archive:search"), {"q": "zebra", "page": 1}).status_code == 200
+
+
+@pytest.mark.django_db
+def test_search_finds_a_word_only_in_the_welsh_text(client, make_issue, parse_html):
+    welsh = {"heading": "Parks", "body_markdown": "The parks open at eight.", "second_heading": "Parciau"}
+    welsh["second_body_markdown"] = "Mae'r parciau ar agor am wyth."
+    make_issue("Spring news", second_title="Newyddion y gwanwyn", sections=[welsh])
+    make_issue("Autumn news", sections=[{"heading": "Parks", "body_markdown": "The parks close at six."}])
+
+    page = parse_html(client.get(reverse("archive:search"), {"q": "parciau"}))
+
+    assert result_titles(page) == ["Spring news"]
+    assert page.find("p", class_="snippet").find("mark").text.lower() == "parciau"

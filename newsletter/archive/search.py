@@ -13,9 +13,11 @@ to each fragment ts_headline returns, whose ends may cut a link in two.
 
 import re
 
-from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVectorField
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.search import SearchConfig, SearchQuery, SearchRank, SearchVectorField
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import connection
-from django.db.models import Case, F, IntegerField, Q, Value, When
+from django.db.models import Case, Count, F, Func, IntegerField, Q, TextField, Value, When, Window
 from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -31,6 +33,13 @@ SEARCH_CONFIG = "english"
 # private-use characters; we escape everything and only then turn them into <mark>.
 _START, _STOP = "\ue000", "\ue001"
 _FRAGMENT_DELIMITER = " … "
+_HEADLINE_OPTIONS = (
+    f"StartSel='{_START}', StopSel='{_STOP}', MaxWords=40, MinWords=20, MaxFragments=2, "
+    f"FragmentDelimiter='{_FRAGMENT_DELIMITER}'"
+)
+# ts_headline parses all the text it is given (about 0.1 µs a character, plus its set-up): on PostgreSQL a
+# snippet is made from EXCERPT_CHARS of the text from EXCERPT_BEFORE characters ahead of the first match.
+EXCERPT_BEFORE, EXCERPT_CHARS = 300, 1500
 # What a page of results shows of an issue (with its newsletter's name and slug for the link).
 RESULT_FIELDS = (
     *("title", "slug", "issue_date", "date_precision", "created_at"),
@@ -60,24 +69,57 @@ def search_issues(query):
 
 
 class SearchResults:
-    """A search's results for a Paginator: counted without ranking or snippets (at most MAX_RESULTS), and
-    sliced in rank order, so PostgreSQL ranks what matches and makes snippets (ts_headline) only for the
-    page shown."""
+    """A search's results, best first, at most MAX_RESULTS. SearchPaginator reads a page of them in one query:
+    its rows, ranked, snippets (PostgreSQL's ts_headline) made for those rows only, and how many issues match
+    in all (a window count over the matches, before the sort and limit)."""
 
     def __init__(self, matching, ranked):
-        self._matching, self._ranked = matching, ranked[:MAX_RESULTS]
+        self._matching, self._ranked = matching, ranked
+        self.limit = MAX_RESULTS
+        self.total = None  # how many issues match, known once a page was read or count() ran
 
     def count(self):
-        return self._matching.order_by().values("pk")[:MAX_RESULTS].count()
+        """How many results there are to page through (at most self.limit)."""
+        if self.total is None:
+            self.total = self._matching.order_by().count()
+        return min(self.total, self.limit)
+
+    def page_rows(self, bottom, top):
+        """Results bottom to top (0-based, top excluded), and self.total from the same query."""
+        top = min(top, self.limit)
+        if bottom >= top:
+            return []
+        rows = list(self._ranked.annotate(matches=Window(Count("pk")))[bottom:top])
+        if rows or bottom == 0:
+            self.total = rows[0].matches if rows else 0
+        return rows
 
     def __len__(self):
         return self.count()
 
     def __getitem__(self, index):
-        return self._ranked[index]
+        return self._ranked[: self.limit][index]
 
     def __iter__(self):
-        return iter(self._ranked)
+        return iter(self._ranked[: self.limit])
+
+
+class SearchPaginator(Paginator):
+    """A Paginator over SearchResults that reads the page asked for and the count in one query."""
+
+    def page(self, number):
+        try:
+            number = int(number)
+        except (TypeError, ValueError):
+            raise PageNotAnInteger(self.error_messages["invalid_page"]) from None
+        if number < 1:
+            raise EmptyPage(self.error_messages["min_page"])
+        bottom = (number - 1) * self.per_page
+        rows = self.object_list.page_rows(bottom, bottom + self.per_page)
+        if not rows and number > 1:
+            raise EmptyPage(self.error_messages["no_results"])
+        self.count = self.object_list.count()  # Paginator.count is a cached_property: this is its value
+        return self._get_page(rows, number, self)
 
 
 def add_snippets(issues, query):
@@ -153,20 +195,33 @@ def _search_query(query):
     return SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
 
 
+class _Headline(Func):
+    """newsletter_search_headline() (migration 0024): ts_headline over an excerpt of the text around the
+    first place one of `terms` appears, or over the whole text if none does (or the excerpt marks nothing)."""
+
+    function = "newsletter_search_headline"
+    output_field = TextField()
+
+
 def _full_text(matching, query):
     search_query = _search_query(query)
+    # Where the excerpt starts: the word (or "phrase") as typed, in lower case (the commonest, so looked for
+    # first) or capitalised (as in a title). With more than one, ts_headline picks the fragments where most of
+    # them meet, which may be anywhere: those snippets are made from the whole text.
+    wanted = _terms(query)
+    forms = [wanted[0].lower(), wanted[0][:1].upper() + wanted[0][1:].lower()] if len(wanted) == 1 else []
+    terms = list(dict.fromkeys(forms))
     return matching.annotate(
         rank=SearchRank(SEARCH_VECTOR, search_query),
-        headline=SearchHeadline(
-            "search_text",
+        headline=_Headline(
+            SearchConfig.from_parameter(SEARCH_CONFIG),
+            F("search_text"),
             search_query,
-            config=SEARCH_CONFIG,
-            start_sel=_START,
-            stop_sel=_STOP,
-            max_words=40,
-            min_words=20,
-            max_fragments=2,
-            fragment_delimiter=_FRAGMENT_DELIMITER,
+            Value(_HEADLINE_OPTIONS),
+            Value(_START),
+            Value(terms, output_field=ArrayField(TextField())),
+            Value(EXCERPT_BEFORE),
+            Value(EXCERPT_CHARS),
         ),
     ).order_by("-rank", *_newest_first())
 

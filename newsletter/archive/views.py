@@ -24,7 +24,7 @@ from django.template.loader import render_to_string
 
 from newsletter import languages
 from newsletter.archive import access, fragments, structured
-from newsletter.archive.search import MAX_RESULTS, add_snippets, search_issues
+from newsletter.archive.search import SearchPaginator, add_snippets, search_issues
 from newsletter.models import Comment, Issue, Newsletter, Section, Tag
 from newsletter.models.languages import issue_in, page_language, sections_in, titles_in
 from newsletter.pagecache import cache_archive_page
@@ -166,16 +166,18 @@ def tag_detail(request, slug):
 @cache_archive_page
 def search(request):
     query = request.GET.get("q", "").strip()[:200]
-    page = _page(request, search_issues(query), settings.SEARCH_PAGE_SIZE) if query else None
-    if page:
-        add_snippets(page.object_list, query)
-    context = {"query": query, "page_obj": page, "max_results": MAX_RESULTS}
+    if not query:
+        return render(request, "archive/search.html", {"query": query, "page_obj": None})
+    results = search_issues(query)
+    page = _page(request, results, settings.SEARCH_PAGE_SIZE, SearchPaginator)
+    add_snippets(page.object_list, query)
+    context = {"query": query, "page_obj": page, "matches": results.total, "max_results": results.limit}
     return render(request, "archive/search.html", context)
 
 
-def _page(request, object_list, per_page):
+def _page(request, object_list, per_page, paginator_class=Paginator):
     """The requested page; a page number that is not a page is a 404, as in ListView."""
-    paginator = Paginator(object_list, per_page, allow_empty_first_page=True)
+    paginator = paginator_class(object_list, per_page, allow_empty_first_page=True)
     try:
         return paginator.page(request.GET.get("page") or 1)
     except InvalidPage as e:

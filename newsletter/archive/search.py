@@ -39,7 +39,7 @@ _HEADLINE_OPTIONS = (
 )
 # ts_headline parses all the text it is given (about 0.1 µs a character, plus its set-up): on PostgreSQL a
 # snippet is made from EXCERPT_CHARS of the text from EXCERPT_BEFORE characters ahead of the first match.
-EXCERPT_BEFORE, EXCERPT_CHARS = 300, 1500
+EXCERPT_BEFORE, EXCERPT_CHARS = 200, 1000
 # What a page of results shows of an issue (with its newsletter's name and slug for the link).
 RESULT_FIELDS = (
     *("title", "slug", "issue_date", "date_precision", "created_at"),

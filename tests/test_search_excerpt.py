@@ -67,13 +67,21 @@ def test_a_word_found_only_in_another_form_is_marked(make_issue):
     assert snippet == whole_text_snippet(issue, "care")
 
 
-def test_a_capitalised_word_in_the_title_is_where_the_excerpt_starts(make_issue):
-    issue = make_issue("Budgets at a glance", sections=body(FILLER * 3 + "More on budgets below."))
+def test_a_name_typed_in_lower_case_is_marked_deep_in_the_text(make_issue):
+    issue = make_issue("Weekly", sections=body(FILLER * 4 + "A visit to Croydon on Friday. " + FILLER))
+
+    snippet = snippet_of(issue, "croydon")
+
+    assert "A visit to <mark>Croydon</mark> on Friday." in snippet
+    assert snippet == whole_text_snippet(issue, "croydon")
+
+
+def test_a_second_match_past_the_excerpt_leaves_the_first_fragment(make_issue):
+    issue = make_issue("Weekly", sections=body("Our budgets at a glance. " + FILLER * 3 + "More on budgets below."))
 
     snippet = snippet_of(issue, "budgets")
 
-    assert snippet.startswith("<mark>Budgets</mark> at a glance")
-    # The second match is past the excerpt, so the snippet is the whole text's first fragment.
+    assert "Our <mark>budgets</mark> at a glance" in snippet
     assert whole_text_snippet(issue, "budgets").startswith(snippet + " … ")
 
 

@@ -205,9 +205,9 @@ class _Headline(Func):
 
 def _full_text(matching, query):
     search_query = _search_query(query)
-    # Where the excerpt starts: the word (or "phrase") as typed, in lower case (the commonest, so looked for
-    # first) or capitalised (as in a title). With more than one, ts_headline picks the fragments where most of
-    # them meet, which may be anywhere: those snippets are made from the whole text.
+    # Where the excerpt starts: the word (or "phrase") as typed, in lower case or capitalised (a heading, or a
+    # name typed in lower case), whichever comes first. With more than one, ts_headline picks the fragments
+    # where most of them meet, which may be anywhere: those snippets are made from the whole text.
     wanted = _terms(query)
     forms = [wanted[0].lower(), wanted[0][:1].upper() + wanted[0][1:].lower()] if len(wanted) == 1 else []
     terms = list(dict.fromkeys(forms))

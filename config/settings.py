@@ -207,7 +207,7 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 ARCHIVE_PAGE_SIZE = env.int("ARCHIVE_PAGE_SIZE", default=20)
 # How long the web link in a subscriber's copy of an issue opens a subscribers-only issue (newsletter/tokens.py).
 READER_LINK_MAX_AGE_DAYS = env.int("READER_LINK_MAX_AGE_DAYS", default=730)
-SEARCH_PAGE_SIZE = 20
+SEARCH_PAGE_SIZE = env.int("SEARCH_PAGE_SIZE", default=10)  # results per page; each costs a snippet (ts_headline)
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)

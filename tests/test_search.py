@@ -140,7 +140,8 @@ def test_search_results_are_limited(client, make_issue, settings, monkeypatch, p
 
 
 @pytest.mark.django_db
-def test_search_query_count_does_not_grow_with_results(client, make_issue, django_assert_max_num_queries):
+def test_search_query_count_does_not_grow_with_results(client, make_issue, django_assert_max_num_queries, settings):
+    settings.SEARCH_PAGE_SIZE = 20
     for n in range(15):
         make_issue(f"Budget {n}")
 
@@ -148,6 +149,17 @@ def test_search_query_count_does_not_grow_with_results(client, make_issue, djang
         response = client.get(reverse("archive:search"), {"q": "budget"})
 
     assert response.text.count('class="snippet"') == 15
+
+
+def test_search_shows_ten_results_to_a_page_by_default(client, make_issue):
+    for n in range(12):
+        make_issue(f"Budget {n}")
+
+    first = client.get(reverse("archive:search"), {"q": "budget"})
+    second = client.get(reverse("archive:search"), {"q": "budget", "page": 2})
+
+    assert first.text.count('class="snippet"') == 10 and second.text.count('class="snippet"') == 2
+    assert "12 issues found" in first.text
 
 
 def test_snippet_cuts_around_the_first_match_and_marks_every_match():

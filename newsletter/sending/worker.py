@@ -62,15 +62,13 @@ def send_issue(issue_id):
         if issue is None or issue.status not in (Issue.Status.SENDING, Issue.Status.PAUSED):
             return 0
         frozen = None if Delivery.objects.filter(issue_id=issue_id).exists() else freeze(issue)
+        if frozen and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:  # fresh statistics, so claims use the index from the start
+                cursor.execute(f"ANALYZE {Delivery._meta.db_table}")
         if frozen == 0:
             finish(issue_id)
             return 0
         queue_batches(issue_id, settings.DELIVERY_PARALLEL_BATCHES)
-    if frozen and connection.vendor == "postgresql":
-        # Fresh statistics, so claims use the index; after the commit, while the first batches already run
-        # (a claim or two on the old statistics costs less than making every batch wait for this).
-        with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {Delivery._meta.db_table}")
     return frozen
 
 

@@ -101,8 +101,8 @@ class Recorder:
             if result.status != pq.ExecStatus.PIPELINE_SYNC:
                 self.replies.append(result)
                 continue
-            self._judge(self.in_flight.popleft(), self.replies)
-            self.replies = []
+            results, self.replies = self.replies, []  # (before judging: a judgement may raise)
+            self._judge(self.in_flight.popleft(), results)
 
     def _judge(self, delivery_id, results):
         from psycopg import pq
@@ -115,7 +115,7 @@ class Recorder:
         self.confirmed += 1
 
     def close(self):
-        """Consume what is in flight without judging it (a batch already stopping: a lost lease, an error)."""
+        """Consume what is in flight, its judgements ignored (a batch already stopping: a lost lease, an error)."""
         try:
             while self.in_flight:
                 with contextlib.suppress(LeaseLost, DatabaseError):

@@ -18,7 +18,9 @@ class RecordingHandler:
     every `drop_every`-th connection dropped at its second MAIL FROM (a session that dies mid-batch);
     `data_busy`: 451 to DATA for these addresses; `dot_replies`: {address: reply} given once to that message's
     final dot instead of 250 (the message not kept); `dot_drop`: addresses at whose final dot the connection is
-    closed once without an answer (not kept). It advertises PIPELINING (RFC 2920) unless `pipelining=False`
+    closed once without an answer (not kept); `forbid_ahead`: a server that (against RFC 2920) will not take a MAIL FROM
+    behind a final dot: "554" answers that dot "554 5.5.0 Error: SMTP protocol synchronization" and hangs up, "drop"
+    hangs up without a word (neither keeps the message). It advertises PIPELINING (RFC 2920) unless `pipelining=False`
     (aiosmtpd reads pipelined commands line by line and answers each in turn, as a real server does).
     `ahead` counts final dots with the next message's MAIL FROM already behind them (one round trip a message)."""
 
@@ -42,11 +44,13 @@ class RecordingHandler:
         data_busy=(),
         dot_replies=None,
         dot_drop=(),
+        forbid_ahead=None,
     ):
         with self.lock:
             self.pipelining, self.pipelined, self.ahead = pipelining, 0, 0
             self.dot_replies = {a.lower(): reply for a, reply in (dot_replies or {}).items()}
             self.dot_drop = {a.lower() for a in dot_drop}
+            self.forbid_ahead = forbid_ahead
             self.data_busy = {a.lower() for a in data_busy}
             self.reply_delay, self.drip_delay, self.drip = reply_delay, drip_delay, drip
             self.messages.clear()
@@ -99,8 +103,14 @@ class RecordingHandler:
     async def handle_DATA(self, server, session, envelope):
         recipient = envelope.rcpt_tos[0].lower() if envelope.rcpt_tos else ""
         with self.lock:
-            if server._reader._buffer.startswith(b"MAIL FROM:"):
-                self.ahead += 1
+            ahead = server._reader._buffer.startswith(b"MAIL FROM:")
+            self.ahead += ahead
+            if ahead and self.forbid_ahead == "drop":
+                server.transport.close()
+                return "421 closing"  # (never arrives)
+            if ahead and self.forbid_ahead == "554":
+                asyncio.get_running_loop().call_later(0.05, server.transport.close)
+                return "554 5.5.0 Error: SMTP protocol synchronization"
             if recipient in self.dot_drop:
                 self.dot_drop.discard(recipient)
                 server.transport.close()  # gone before answering: the message is not taken

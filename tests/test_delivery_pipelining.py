@@ -161,6 +161,23 @@ def test_a_connection_dropped_at_a_final_dot_with_the_next_envelope_behind_it_lo
     assert set(statuses(issue).values()) == {Delivery.Status.SENT}
 
 
+@pytest.mark.parametrize("refusal", ["554", "drop"])
+def test_a_server_that_will_not_take_an_envelope_behind_a_final_dot_still_gets_everyone_once(
+    readers, start, smtp_server, settings, refusal
+):
+    people = readers(6)
+    server = smtp_server(forbid_ahead=refusal)
+
+    issue = start()
+    run_due_batches(issue, settings, rounds=12)
+
+    # The messages it refused are retried (never failed), and the worker stops writing envelopes ahead to it: at
+    # once when it says it is out of step, after three dropped connections when it just hangs up.
+    assert server.per_recipient() == {p.email: 1 for p in people}
+    assert set(statuses(issue).values()) == {Delivery.Status.SENT}
+    assert server.ahead == (1 if refusal == "554" else 3)
+
+
 def test_a_server_without_pipelining_gets_one_command_at_a_time(readers, start, smtp_server):
     people = readers(3)
     server = smtp_server(pipelining=False, refuse=[people[0].email])

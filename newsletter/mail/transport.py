@@ -13,12 +13,35 @@ sendmail judges them (a refused sender, a refused recipient, a refused DATA, the
 
 import contextlib
 import io
+import json
+import logging
 import smtplib
 import socket
 import time
 
 from django.conf import settings
 from django.core.mail import get_connection
+
+logger = logging.getLogger("newsletter.delivery")
+
+# Servers (host, port) that answered that pipelining was out of step, or closed the connection three times, when a
+# final dot had the next envelope behind it. RFC 2920 allows that group, and Postfix takes it even with
+# smtpd_forbid_unauth_pipelining (docs/delivery.md), but a server that does not gets two round trips a message from
+# this worker process on, instead of a retry for every message.
+_NO_WRITE_AHEAD = set()
+_DROPS_AHEAD = {}  # (host, port): connections closed right after an envelope written ahead
+DROPS_BEFORE_NO_WRITE_AHEAD = 3
+
+
+def _out_of_step(code, text):
+    return code >= 500 and any(word in text.lower() for word in (b"synchroniz", b"pipelining"))
+
+
+class _OutOfStep(smtplib.SMTPDataError):
+    """The server refused our pipelining, not the message: a 451, so the delivery is tried again later."""
+
+    def __init__(self, text):
+        super().__init__(451, text)
 
 
 class TransientError(Exception):
@@ -207,10 +230,14 @@ class SMTPTransport:
         if self.replies is None:
             self.replies = _Replies(self.conn)
         replies = self.replies
-        if self.pending is None:
+        written_ahead = self.pending is message
+        if not written_ahead:
             replies.write(_envelope(message, self.conn))
         self.pending = None
-        mail, rcpt, data = replies.read(), replies.read(), replies.read()  # all three, before judging any
+        with self._watching_write_ahead(written_ahead):
+            mail, rcpt, data = replies.read(), replies.read(), replies.read()  # all three, before judging any
+            if written_ahead and _out_of_step(*mail):
+                raise _OutOfStep(mail[1])
         if data[0] == 354 and (mail[0] != 250 or rcpt[0] not in (250, 251)):
             # A server that wants the message though the envelope failed (RFC 2920 says it must not):
             # the session is in DATA, where RSET would be message text. Drop it.
@@ -223,7 +250,7 @@ class SMTPTransport:
         if data[0] != 354:
             raise smtplib.SMTPDataError(*data)
         following = b""
-        if next_message is not None:
+        if next_message is not None and self._server() not in _NO_WRITE_AHEAD:
             # An address that cannot go out is refused when that message is sent, before anything is written.
             with contextlib.suppress(ValueError):
                 following = _envelope(next_message, self.conn)
@@ -233,9 +260,31 @@ class SMTPTransport:
         replies.write((body + b".\r\n" if body.endswith(b"\r\n") else body + b"\r\n.\r\n") + following)
         if following:
             self.pending = next_message
-        code, text = replies.read()
+        with self._watching_write_ahead(bool(following)):
+            code, text = replies.read()
+            if following and _out_of_step(code, text):
+                raise _OutOfStep(text)
         if code != 250:
             raise smtplib.SMTPDataError(code, text)
+
+    @staticmethod
+    def _server():
+        return (settings.EMAIL_HOST, settings.EMAIL_PORT)
+
+    @contextlib.contextmanager
+    def _watching_write_ahead(self, wrote_ahead):
+        """A server that says it is out of step right after a final dot with the next envelope behind it (or at that
+        envelope), or drops the connection there three times, gets no more envelopes ahead from this process."""
+        try:
+            yield
+        except (smtplib.SMTPServerDisconnected, OSError, _OutOfStep) as exc:
+            server = self._server()
+            if wrote_ahead and server not in _NO_WRITE_AHEAD:
+                _DROPS_AHEAD[server] = _DROPS_AHEAD.get(server, 0) + 1
+                if isinstance(exc, _OutOfStep) or _DROPS_AHEAD[server] >= DROPS_BEFORE_NO_WRITE_AHEAD:
+                    _NO_WRITE_AHEAD.add(server)
+                    logger.warning(json.dumps({"event": "write_ahead_off", "server": "{}:{}".format(*server)}))
+            raise
 
 
 def _body(message):

@@ -56,7 +56,7 @@ class RecordingHandler:
             self.messages.clear()
             self.refuse = {a.lower() for a in refuse}
             self.busy_until = time.monotonic() + busy_seconds if busy_seconds else 0
-            self.drop_every, self.connections = drop_every, 0
+            self.drop_every, self.connections, self.dropped = drop_every, 0, 0
             self.hold_at, self.hold_seconds, self.rcpts = hold_at, hold_seconds, 0
             self.hold_until, self.held = 0, 0
             self.holding.clear()
@@ -159,6 +159,8 @@ class FlakySMTP(SMTP):
                 self.event_handler.pipelined += 1
         self._mails += 1
         if self._flaky and self._mails == 2:
+            with self.event_handler.lock:
+                self.event_handler.dropped += 1
             self.transport.close()  # dropped without a word, before the message is accepted
             return
         await super().smtp_MAIL(arg)

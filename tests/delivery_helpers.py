@@ -186,6 +186,9 @@ def free_port():
 
 def start_smtp_server(handler):
     """A real SMTP server on a free loopback port; `.port`, and `.stop()` when done."""
+    from newsletter.mail.transport import forget_write_ahead_refusals
+
+    forget_write_ahead_refusals()  # a port an earlier test's server refused write-ahead on may come round again
     controller = FlakyController(handler, hostname="127.0.0.1", port=free_port(), ready_timeout=10)
     controller.start()
     return controller

@@ -33,6 +33,12 @@ _DROPS_AHEAD = {}  # (host, port): connections closed right after an envelope wr
 DROPS_BEFORE_NO_WRITE_AHEAD = 3
 
 
+def forget_write_ahead_refusals():
+    """Write ahead to every server again (tests start each with a fresh server that may reuse a port)."""
+    _NO_WRITE_AHEAD.clear()
+    _DROPS_AHEAD.clear()
+
+
 def _out_of_step(code, text):
     return code >= 500 and any(word in text.lower() for word in (b"synchroniz", b"pipelining"))
 

@@ -46,6 +46,31 @@ def make_newsletter(db):
 
 
 @pytest.fixture
+def council(make_newsletter):
+    """A bilingual newsletter: English, and Welsh as its second language, with a welcome in each."""
+    return make_newsletter(
+        "Council News",
+        slug="council-news",
+        second_language="cy",
+        sender_name="Council",
+        sender_email="news@council.example",
+        welcome_message="Thanks for joining.",
+        second_welcome_message="Diolch am ymuno.",
+    )
+
+
+@pytest.fixture
+def page_cache(settings):
+    """The archive's page cache on (on the test cache backend), emptied before and after."""
+    from django.core.cache import cache
+
+    settings.ARCHIVE_CACHE_SECONDS = 600
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
 def newsletter(make_newsletter):
     return make_newsletter(
         "SSRG Weekly Update",

@@ -18,14 +18,6 @@ pytestmark = pytest.mark.django_db
 SHARED_HEADERS = ("ETag", "Content-Type", "Content-Language", "X-Frame-Options", "X-Content-Type-Options")
 
 
-@pytest.fixture
-def page_cache(settings):
-    settings.ARCHIVE_CACHE_SECONDS = 600
-    cache.clear()
-    yield
-    cache.clear()
-
-
 def stored(path):
     return cache.get(pagecache._page_key(RequestFactory().get(path)))
 

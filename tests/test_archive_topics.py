@@ -154,14 +154,6 @@ def test_topic_pages_are_in_the_sitemap_when_they_have_sections(client, archive,
     assert "/topics/health/" not in xml  # only a scheduled issue's section
 
 
-@pytest.fixture
-def page_cache(settings):
-    settings.ARCHIVE_CACHE_SECONDS = 600
-    cache.clear()
-    yield
-    cache.clear()
-
-
 @pytest.mark.django_db(transaction=True)
 def test_topic_page_is_cached_and_forgets_when_sections_or_topics_change(
     client, archive, topics, page_cache, django_assert_max_num_queries

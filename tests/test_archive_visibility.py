@@ -8,7 +8,6 @@ import datetime
 import re
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 
 from newsletter import tokens
@@ -251,14 +250,6 @@ def test_a_draft_written_through_the_api_takes_the_default_or_its_own_visibility
 
 
 # The page cache: a page cached while public is gone at once ------------------------------------------------
-
-
-@pytest.fixture
-def page_cache(settings):
-    settings.ARCHIVE_CACHE_SECONDS = 600
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -19,14 +19,8 @@ ROADS = {"heading": "Roads", "body_markdown": "Roadworks on the A470 all week."}
 
 
 @pytest.fixture
-def bilingual(make_newsletter):
-    return make_newsletter(
-        "Council News",
-        slug="council-news",
-        second_language="cy",
-        sender_name="Council",
-        sender_email="news@council.example",
-    )
+def bilingual(council):
+    return council
 
 
 @pytest.fixture

@@ -13,17 +13,6 @@ pytestmark = pytest.mark.usefixtures("fresh_cache")
 
 
 @pytest.fixture
-def council(make_newsletter):
-    return make_newsletter(
-        "Council News",
-        slug="council-news",
-        second_language="cy",
-        welcome_message="Thanks for joining.",
-        second_welcome_message="Diolch am ymuno.",
-    )
-
-
-@pytest.fixture
 def post(client, django_capture_on_commit_callbacks):
     def send(path, data=None, **kwargs):
         with django_capture_on_commit_callbacks(execute=True):

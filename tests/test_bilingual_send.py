@@ -6,23 +6,12 @@ import pytest
 from django.conf import settings
 
 from newsletter import rendering
-from newsletter.models import Delivery, Issue, Newsletter, Subscriber, Subscription, Topic, topic_key
+from newsletter.models import Delivery, Issue, Subscriber, Subscription, Topic, topic_key
 from newsletter.sending import editions, workflow
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 WELSH, ENGLISH = "WELSH-TEXT", "ENGLISH-TEXT"
-
-
-@pytest.fixture
-def council(db):
-    return Newsletter.objects.create(
-        name="Council News",
-        slug="council-news",
-        second_language="cy",
-        sender_name="Council",
-        sender_email="news@council.example",
-    )
 
 
 @pytest.fixture

@@ -18,19 +18,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def council(make_newsletter):
-    return make_newsletter(
-        "Council News",
-        slug="council-news",
-        second_language="cy",
-        sender_name="Council",
-        sender_email="news@council.example",
-        welcome_message="Thanks for joining.",
-        second_welcome_message="Diolch am ymuno.",
-    )
-
-
-@pytest.fixture
 def spring(make_issue, council):
     return make_issue(
         "Spring news",

@@ -4,7 +4,6 @@ still change) and in the composer; the change shows in the archive at once."""
 import json
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 
 from newsletter.models import Issue
@@ -40,14 +39,6 @@ def test_the_issue_list_shows_and_filters_by_visibility(editor_client, make_issu
     text = page.content.decode()
     assert "Closed book" in text and "Open book" not in text
     assert "Subscribers only" in text
-
-
-@pytest.fixture
-def page_cache(settings):
-    settings.ARCHIVE_CACHE_SECONDS = 600
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -14,15 +14,6 @@ from django.urls import reverse
 from newsletter.models import Comment, Issue, Section
 
 
-@pytest.fixture
-def page_cache(settings):
-    """The page cache on, on the database cache backend (settings.CACHES in tests), emptied first."""
-    settings.ARCHIVE_CACHE_SECONDS = 600
-    cache.clear()
-    yield
-    cache.clear()
-
-
 @pytest.mark.django_db
 def test_a_second_view_of_an_issue_is_served_without_the_database_work(
     client, rich_issue, page_cache, django_assert_max_num_queries

@@ -107,3 +107,22 @@ def test_a_row_taken_over_while_its_result_is_in_flight_stops_the_batch_before_t
         assert result.lost and result.sent == 2
         assert len(watching.messages) == 3
         assert [status for status, _ in rows] == ["sent", "sent", "sending", "sending", "sending", "sending"]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("stolen", [0, 1])
+def test_a_batch_stopping_on_a_row_taken_over_leaves_the_database_connection_usable(claimed, stolen):
+    # Results in flight through libpq's pipeline mode, one of them for a row another worker took: whichever is
+    # judged last, the connection must leave pipeline mode, or every later query on it fails.
+    from newsletter.sending.results import Recorder
+
+    issue, lease, ids = claimed(2)
+    Delivery.objects.filter(id=ids[stolen]).update(lease_token=leasing.new_lease_token())
+    recorder = Recorder(lease)
+    for delivery_id in ids:
+        recorder.sent(delivery_id, f"<{delivery_id}@test>", timezone.now())
+    recorder.close()
+
+    statuses = dict(Delivery.objects.filter(issue=issue).values_list("id", "status"))
+    assert statuses[ids[stolen]] == "sending" and statuses[ids[1 - stolen]] == "sent"
+    assert recorder.confirmed == 1

@@ -74,13 +74,20 @@ class Recorder:
         """Wait until at most `keep` results are unconfirmed; LeaseLost if a row was no longer this batch's."""
         if self.pgconn is None:
             return
-        while len(self.in_flight) > keep:
-            self._read(wait=True, until=keep)
-        if not self.in_flight:
-            from psycopg import pq
+        try:
+            while len(self.in_flight) > keep:
+                self._read(wait=True, until=keep)
+        finally:
+            # Also when the last judgement raised (LeaseLost): its replies are read, so the connection can leave
+            # pipeline mode, and must, or every later query on it fails.
+            if not self.in_flight and not self.replies:
+                self._leave_pipeline()
 
-            if self.pgconn.pipeline_status != pq.PipelineStatus.OFF:
-                self.pgconn.exit_pipeline_mode()
+    def _leave_pipeline(self):
+        from psycopg import pq
+
+        if self.pgconn.pipeline_status != pq.PipelineStatus.OFF:
+            self.pgconn.exit_pipeline_mode()
 
     def _read(self, wait, until=0):
         """Take the replies that have arrived (waiting for more while more than `until` are unconfirmed)."""
@@ -120,6 +127,8 @@ class Recorder:
             while self.in_flight:
                 with contextlib.suppress(LeaseLost, DatabaseError):
                     self.settle()
+            if self.pgconn is not None:
+                self._leave_pipeline()
         except Exception:
             # The database connection broke mid-pipeline: let Django open a fresh one for what comes next.
             self.in_flight.clear()
